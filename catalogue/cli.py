@@ -1,0 +1,131 @@
+"""`yishi catalogue …`: build, check, show, stats and search the bundle catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from . import build as builder
+from . import config, db, report
+from .checklist import BadAnswer, UnknownBundle, checklist
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _records(args: argparse.Namespace) -> db.Records:
+    return db.load(db.connect(args.db))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result = builder.check(args.sources)
+    for error in result.errors:
+        print(error, file=sys.stderr)
+    if result.errors:
+        print(f"{len(result.errors)} error(s) in {args.sources}", file=sys.stderr)
+        return 1
+    counts = {kind: len(records) for kind, records in result.catalogue.records.items()}
+    print("ok: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    result = builder.build(args.sources, args.db, args.dictionary)
+    for error in result.errors:
+        print(error, file=sys.stderr)
+    if result.errors:
+        kept = "the previous catalogue is unchanged" if args.db.exists() else "nothing was written"
+        print(f"{len(result.errors)} error(s) in {args.sources}; {kept}", file=sys.stderr)
+        return 1
+    print(f"built {len(result.catalogue['bundles'])} bundles into " + ", ".join(str(p) for p in result.written))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    answers = {}
+    for pair in args.answer:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            print(f"--answer takes KEY=VALUE, got {pair!r}", file=sys.stderr)
+            return 2
+        answers[key] = value
+    try:
+        result = checklist(_records(args), args.slug, answers)
+    except UnknownBundle:
+        print(f"没有这个一件事：{args.slug}（yishi catalogue search 可以按名称查找）", file=sys.stderr)
+        return 1
+    except BadAnswer as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(result)
+    else:
+        print(report.checklist_text(result))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    result = report.stats(_records(args))
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"bundles: {result['bundles']}  " + "  ".join(f"{k}: {v}" for k, v in result["families"].items()))
+    for figure, value in result["reduction"].items():
+        print(f"average reduction of {figure}: {value:.1%}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    hits = db.search(db.connect(args.db), args.text, limit=args.limit)
+    if args.json:
+        _print_json(hits)
+    elif not hits:
+        print("没有找到相关的一件事。")
+    for hit in [] if args.json else hits:
+        print(f"{hit['slug']}\t{hit['name']}\t{hit['score']}\t{'、'.join(hit['matched'][:3])}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yishi", description="Yishi (一事) command line")
+    groups = parser.add_subparsers(dest="group", required=True)
+    catalogue = groups.add_parser("catalogue", help="the bundle catalogue")
+    commands = catalogue.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--sources", type=Path, default=config.sources_dir(), help="YAML sources folder")
+        sub.add_argument("--db", type=Path, default=config.db_path(), help="SQLite catalogue")
+        return sub
+
+    add("check", cmd_check, "validate the sources, write nothing")
+    add("build", cmd_build, "validate and build the catalogue").add_argument(
+        "--dictionary", type=Path, default=config.dictionary_dir(), help="jieba dictionary folder")
+    show = add("show", cmd_show, "the checklist of one bundle")
+    show.add_argument("slug")
+    show.add_argument("--answer", action="append", default=[], metavar="KEY=VALUE")
+    show.add_argument("--json", action="store_true")
+    add("stats", cmd_stats, "figures over all bundles").add_argument("--json", action="store_true")
+    search = add("search", cmd_search, "find bundles by words")
+    search.add_argument("text")
+    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Where the catalogue's sources and built files live (overridable from the environment)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def sources_dir() -> Path:
+    """The folder of YAML sources."""
+    return Path(os.environ.get("YISHI_CATALOGUE_SOURCES", PACKAGE_DIR / "sources"))
+
+
+def db_path() -> Path:
+    """The built SQLite catalogue."""
+    return Path(os.environ.get("YISHI_CATALOGUE_DB", PROJECT_DIR / "build" / "catalogue.db"))
+
+
+def dictionary_dir() -> Path:
+    """The folder of jieba dictionaries generated from the catalogue (Rasa's JiebaTokenizer reads it)."""
+    return Path(os.environ.get("YISHI_JIEBA_DICT_DIR", PROJECT_DIR / "build" / "jieba"))
