@@ -22,3 +22,8 @@ def db_path() -> Path:
 def dictionary_dir() -> Path:
     """The folder of jieba dictionaries generated from the catalogue (Rasa's JiebaTokenizer reads it)."""
     return Path(os.environ.get("YISHI_JIEBA_DICT_DIR", PROJECT_DIR / "build" / "jieba"))
+
+
+def cache_dir() -> Path:
+    """Where derived caches (jieba's prefix dictionary) are kept."""
+    return Path(os.environ.get("YISHI_CACHE_DIR", PROJECT_DIR / "build" / "cache"))

@@ -20,7 +20,7 @@ _WORD = re.compile(r"[\w\u3400-\u9fff]+")
 def _tokenizer(words: tuple[str, ...]) -> jieba.Tokenizer:
     """An isolated jieba tokenizer knowing the catalogue's own words (names, aliases)."""
     tokenizer = jieba.Tokenizer()
-    cache_dir = config.db_path().parent
+    cache_dir = config.cache_dir()
     cache_dir.mkdir(parents=True, exist_ok=True)
     # jieba's default cache in the shared temp folder has permission problems (fxsjy/jieba #26)
     tokenizer.tmp_dir = str(cache_dir)

@@ -44,6 +44,7 @@ def validate(sources: Sources) -> Catalogue:
             check(clean, _Checker(record, cat.errors), cat)
     _check_cycles(kept["items"], cat)
     _check_aliases(kept["bundles"], cat)
+    cat.errors.sort(key=lambda e: (e.file, e.line or 0))  # stable: same-line errors keep their order
     return cat
 
 

@@ -1,0 +1,129 @@
+"""Every validation error names the file, the record and the field, and all are reported at once."""
+
+from __future__ import annotations
+
+from catalogue.build import check
+
+
+def errors(folder) -> list[str]:
+    return [str(e) for e in check(folder).errors]
+
+
+def test_the_fixture_is_valid(mini_sources):
+    assert errors(mini_sources) == []
+
+
+def test_unknown_material(mini_sources, write_source):
+    write_source(mini_sources, "extra.yaml", """\
+        items:
+          - id: ghosted
+            name: 幽灵事项
+            department: market
+            working_days: 1
+            steps: 1
+            result: 无
+            materials:
+              - {material: ghost}
+            source: test
+            checked: null
+        """)
+    assert errors(mini_sources) == [
+        "extra.yaml:2: item 'ghosted': field 'materials[0].material': unknown material 'ghost'"]
+
+
+def test_duplicate_slug_names_both_files(mini_sources, write_source):
+    """Files are read in path order; the later definition is the one reported."""
+    write_source(mini_sources, "shops/dup.yaml", """\
+        bundles:
+          - slug: shop
+            name: 另一个小店
+            family: 企业开办
+            stage: 行业准入
+            summary: 重复。
+            lead_department: market
+            steps: 1
+            items: [{item: register}]
+            channels: [window]
+            aliases: [另开小店]
+            source: test
+            checked: null
+        """)
+    assert errors(mini_sources) == [
+        "shops/dup.yaml:2: bundle 'shop': field 'slug': duplicate slug 'shop' (first defined in registry.yaml)"]
+
+
+def test_prerequisite_cycle(mini_sources, write_source):
+    write_source(mini_sources, "cycle.yaml", """\
+        items:
+          - {id: egg, name: 蛋, department: market, working_days: 1, steps: 1, result: 鸡, requires: [hen],
+             materials: [{material: id_card}], source: test, checked: null}
+          - {id: hen, name: 鸡, department: market, working_days: 1, steps: 1, result: 蛋, requires: [egg],
+             materials: [{material: id_card}], source: test, checked: null}
+        """)
+    assert errors(mini_sources) == ["cycle.yaml:2: item 'egg': field 'requires': prerequisite cycle: egg → hen → egg"]
+
+
+def test_unknown_department_and_unknown_question(mini_sources, write_source):
+    write_source(mini_sources, "refs.yaml", """\
+        items:
+          - {id: lost, name: 迷路事项, department: nowhere, working_days: 1, steps: 1, result: 无,
+             materials: [{material: id_card, when: {mood: happy}}], source: test, checked: null}
+        """)
+    assert errors(mini_sources) == [
+        "refs.yaml:2: item 'lost': field 'department': unknown department 'nowhere'",
+        "refs.yaml:2: item 'lost': field 'materials[0].when': refers to unknown question 'mood'",
+    ]
+
+
+def test_situation_with_an_answer_the_question_does_not_offer(mini_sources):
+    path = mini_sources / "registry.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("{size: large}}", "{size: huge}}"), encoding="utf-8")
+    assert errors(mini_sources) == [
+        "registry.yaml:93: bundle 'shop': field 'items[1].when': question 'size' has no option 'huge' (options: large, small)",
+        "registry.yaml:93: bundle 'shop': field 'items[2].when': question 'size' has no option 'huge' (options: large, small)",
+    ]
+
+
+def test_yaml_syntax_error_gives_the_line(mini_sources, write_source):
+    write_source(mini_sources, "broken.yaml", "materials:\n  - {id: x, name: [unclosed\n  - id: y\n")
+    found = errors(mini_sources)
+    assert len(found) == 1
+    assert found[0].startswith("broken.yaml:3: YAML syntax error")
+
+
+def test_missing_and_malformed_fields(mini_sources, write_source):
+    write_source(mini_sources, "fields.yaml", """\
+        materials:
+          - {id: Bad-Id, name: 坏, kind: certificate, issuer: applicant, source: test, checked: null}
+          - {id: no_source, name: 无来源, kind: paper, issuer: applicant, checked: yesterday}
+          - {id: dept_issued, name: 部门证明, kind: proof, issuer: department, source: test, checked: null}
+        """)
+    assert errors(mini_sources) == [
+        "fields.yaml:2: material 'Bad-Id': field 'id': must be lower-case ascii letters, digits and '_', got 'Bad-Id'",
+        "fields.yaml:3: material 'no_source': field 'kind': must be one of certificate, form, proof, contract, drawing, "
+        "rules, photo, report, commitment, other, got 'paper'",
+        "fields.yaml:3: material 'no_source': field 'source': is required",
+        "fields.yaml:3: material 'no_source': field 'checked': must be a date YYYY-MM-DD or null, got 'yesterday'",
+        "fields.yaml:4: material 'dept_issued': field 'issued_by': is required when issuer is department",
+    ]
+
+
+def test_alias_must_lead_to_one_bundle(mini_sources):
+    path = mini_sources / "registry.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("[娃儿登记, 上户口]", "[娃儿登记, 开个铺子]"),
+                    encoding="utf-8")
+    assert errors(mini_sources) == [
+        "registry.yaml:111: bundle 'baby': field 'aliases[1]': alias '开个铺子' already leads to bundle 'shop'"]
+
+
+def test_all_errors_are_reported_in_one_run(mini_sources, write_source):
+    write_source(mini_sources, "x.yaml", "departments:\n  - {id: market, name: 重复, source: test, checked: null}\n")
+    write_source(mini_sources, "b.yaml", "questions:\n  - {key: lonely, text: 只有一个选项, options: [{value: a, label: A}],"
+                                         " source: test, checked: null}\n")
+    write_source(mini_sources, "c.yaml", "widgets: []\n")
+    assert errors(mini_sources) == [
+        "b.yaml:2: question 'lonely': field 'options': needs at least two options",
+        "c.yaml: field 'widgets': unknown section; expected one of departments, channels, mechanisms, materials, "
+        "questions, items, bundles",
+        "x.yaml:2: department 'market': field 'id': duplicate id 'market' (first defined in registry.yaml)",
+    ]

@@ -1,0 +1,37 @@
+"""Yishi's web surfaces: the JSON API now; the chat widget, kiosk and staff console build on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+
+from catalogue.live import LiveCatalogue
+
+from . import settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The only place the app is made: config from the environment, or test_config in tests."""
+    app = Flask(__name__)
+    app.config.from_mapping(settings.from_env())
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False
+    app.extensions["catalogue"] = LiveCatalogue(Path(app.config["CATALOGUE_DB"]))
+
+    from . import api, security
+
+    app.register_blueprint(api.bp)
+    security.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            meta = app.extensions["catalogue"].meta()
+        except FileNotFoundError:
+            return jsonify(status="degraded", catalogue=None), 503
+        return jsonify(status="ok", catalogue=meta)
+
+    return app
