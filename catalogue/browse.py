@@ -21,3 +21,23 @@ def taxonomy() -> dict[str, tuple[str, ...]]:
     """The families and stages a bundle can belong to."""
     return {"families": schema.FAMILIES, "personal_stages": schema.PERSONAL_STAGES,
             "enterprise_stages": schema.ENTERPRISE_STAGES}
+
+
+def spot(cat: Records, text: str) -> list[str]:
+    """Bundles whose name or alias appears word for word in text (already normalised), longest first.
+
+    A phrase inside a longer phrase that was found counts once (开健身房 inside 我要开健身房).
+    """
+    phrases = sorted(((p, slug) for slug, b in cat["bundles"].items() for p in [b["name"], *b["aliases"]]
+                      if len(p) >= 2), key=lambda pair: -len(pair[0]))
+    found: list[str] = []
+    taken = [False] * len(text)
+    for phrase, slug in phrases:
+        start = text.find(phrase)
+        while start >= 0:
+            if not any(taken[start:start + len(phrase)]):
+                taken[start:start + len(phrase)] = [True] * len(phrase)
+                if slug not in found:
+                    found.append(slug)
+            start = text.find(phrase, start + 1)
+    return found

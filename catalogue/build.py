@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import db, tokens
+from . import db, tokens, training
 from .sources import SourceError, read_sources
 from .validate import Catalogue, validate
 
@@ -32,15 +32,19 @@ def check(sources: Path) -> BuildReport:
     return BuildReport(validate(read_sources(sources)))
 
 
-def build(sources: Path, db_path: Path, dictionary_dir: Path | None = None) -> BuildReport:
-    """Write the catalogue (and the jieba dictionary) only when the sources are valid."""
+def build(sources: Path, db_path: Path, dictionary_dir: Path | None = None, rasa_dir: Path | None = None,
+          domain: Path | None = None) -> BuildReport:
+    """Write the catalogue, and optionally the jieba dictionary and Rasa data, only when the sources are valid."""
     report = check(sources)
     if not report.ok:
         return report
-    db.write(report.catalogue.records, db_path)
+    records = report.catalogue.records
+    db.write(records, db_path)
     report.written.append(db_path)
     if dictionary_dir is not None:
-        report.written.append(write_dictionary(report.catalogue.records, dictionary_dir))
+        report.written.append(write_dictionary(records, dictionary_dir))
+    if rasa_dir is not None and domain is not None:
+        report.written += training.write(records, rasa_dir, domain)
     return report
 
 

@@ -121,6 +121,8 @@ def _combined_materials(cat: Records, bundle: dict, items: dict[str, bool], answ
             entry["if_applicable"] = entry["if_applicable"] and (item_conditional or state == UNKNOWN)
             if use["note"] and use["note"] not in entry["notes"]:
                 entry["notes"].append(use["note"])
+            if use["hand_in"]:  # this item keeps the paper original, data sharing or not
+                entry["skip"], entry["skip_reason"] = None, None
     return list(combined.values())
 
 

@@ -34,14 +34,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    result = builder.build(args.sources, args.db, args.dictionary)
+    result = builder.build(args.sources, args.db, args.dictionary, args.rasa_dir, config.domain_file())
     for error in result.errors:
         print(error, file=sys.stderr)
     if result.errors:
         kept = "the previous catalogue is unchanged" if args.db.exists() else "nothing was written"
         print(f"{len(result.errors)} error(s) in {args.sources}; {kept}", file=sys.stderr)
         return 1
-    print(f"built {len(result.catalogue['bundles'])} bundles into " + ", ".join(str(p) for p in result.written))
+    print(f"built {len(result.catalogue['bundles'])} bundles into {args.db}; {len(result.written) - 1} derived files")
     return 0
 
 
@@ -104,8 +104,9 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     add("check", cmd_check, "validate the sources, write nothing")
-    add("build", cmd_build, "validate and build the catalogue").add_argument(
-        "--dictionary", type=Path, default=config.dictionary_dir(), help="jieba dictionary folder")
+    build = add("build", cmd_build, "validate and build the catalogue, the jieba dictionary and Rasa data")
+    build.add_argument("--dictionary", type=Path, default=config.dictionary_dir(), help="jieba dictionary folder")
+    build.add_argument("--rasa-dir", type=Path, default=config.rasa_dir(), help="generated Rasa data folder")
     show = add("show", cmd_show, "the checklist of one bundle")
     show.add_argument("slug")
     show.add_argument("--answer", action="append", default=[], metavar="KEY=VALUE")

@@ -27,3 +27,13 @@ def dictionary_dir() -> Path:
 def cache_dir() -> Path:
     """Where derived caches (jieba's prefix dictionary) are kept."""
     return Path(os.environ.get("YISHI_CACHE_DIR", PROJECT_DIR / "build" / "cache"))
+
+
+def rasa_dir() -> Path:
+    """Rasa training data and domain generated from the catalogue (with a copy of bot/domain.yml)."""
+    return Path(os.environ.get("YISHI_RASA_DATA_DIR", PROJECT_DIR / "build" / "rasa"))
+
+
+def domain_file() -> Path:
+    """The hand-written Rasa domain."""
+    return PROJECT_DIR / "bot" / "domain.yml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,8 @@ def _write_tables(db: sqlite_utils.Database, records: Records) -> None:
 
 def _write_search(db: sqlite_utils.Database, records: Records) -> None:
     """One row per searchable text of a bundle; `tokens` holds its jieba search tokens."""
-    words = vocabulary(records)
+    words = tokens.vocabulary_key(vocabulary(records))
+    db["vocabulary"].insert_all(({"word": w} for w in words), pk="word")
     rows = []
     for slug, bundle in records["bundles"].items():
         texts = [("name", bundle["name"])] + [("alias", a) for a in bundle["aliases"]]
@@ -94,12 +96,17 @@ def _write_search(db: sqlite_utils.Database, records: Records) -> None:
 
 
 def vocabulary(records: Records) -> list[str]:
-    """The catalogue's own words: bundle, item and material names and aliases."""
-    words = [b["name"] for b in records["bundles"].values()]
-    words += [a for b in records["bundles"].values() for a in b["aliases"]]
-    words += [i["name"] for i in records["items"].values()]
-    words += [m["name"] for m in records["materials"].values()]
-    return words
+    """The catalogue's own words: bundle, item and material names and aliases, split at punctuation.
+
+    jieba cuts text at brackets and slashes, so 结婚登记一件事（婚育/结婚落户） is useful only as
+    its parts 结婚登记一件事, 婚育 and 结婚落户.
+    """
+    phrases = [b["name"] for b in records["bundles"].values()]
+    phrases += [a for b in records["bundles"].values() for a in b["aliases"]]
+    phrases += [i["name"] for i in records["items"].values()]
+    phrases += [m["name"] for m in records["materials"].values()]
+    words = [part for phrase in phrases for part in re.split(r"[^\w]+", phrase) if part]
+    return list(dict.fromkeys(words))
 
 
 def connect(path: Path) -> sqlite_utils.Database:
@@ -150,7 +157,7 @@ def meta(db: sqlite_utils.Database) -> dict[str, str]:
 
 def search(db: sqlite_utils.Database, text: str, limit: int = 5) -> list[dict[str, Any]]:
     """Bundles whose name, aliases or items match text, best first; any text is safe to pass."""
-    words = [row["value"] for row in db["aliases"].rows] + [row["name"] for row in db["bundles"].rows]
+    words = tokens.vocabulary_key(row["word"] for row in db["vocabulary"].rows)  # as the index was cut
     query_tokens = tokens.tokenize(text[:200], words)
     attempts = [" AND ".join(_quote(t) for t in query_tokens), " OR ".join(_quote(t) for t in query_tokens),
                 " OR ".join(_quote(t) for t in tokens.pieces(text[:200]))]

@@ -56,7 +56,7 @@ FIELDS: dict[str, dict[str, tuple]] = {
 
 ITEM_MATERIAL_FIELDS = {
     "material": ("str", True, None), "originals": ("int", False, 1), "copies": ("int", False, 0),
-    "when": ("cond", False, {}), "note": ("text", False, None),
+    "when": ("cond", False, {}), "note": ("text", False, None), "hand_in": ("bool", False, False),
 }
 BUNDLE_ITEM_FIELDS = {"item": ("str", True, None), "when": ("cond", False, {})}
 OPTION_FIELDS = {"value": ("str", True, None), "label": ("str", True, None)}

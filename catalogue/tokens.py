@@ -30,9 +30,17 @@ def _tokenizer(words: tuple[str, ...]) -> jieba.Tokenizer:
     return tokenizer
 
 
-def tokenize(text: str, words: Iterable[str] = ()) -> list[str]:
-    """Search tokens of text: jieba's search-mode words, lower-cased, punctuation dropped."""
-    tokenizer = _tokenizer(tuple(sorted(set(words))))
+def vocabulary_key(words: Iterable[str]) -> tuple[str, ...]:
+    """The form of a word list that tokenize() caches its tokenizer by."""
+    return tuple(sorted(set(words)))
+
+
+def tokenize(text: str, vocabulary: tuple[str, ...] = ()) -> list[str]:
+    """Search tokens of text: jieba's search-mode words, lower-cased, punctuation dropped.
+
+    vocabulary is the catalogue's own words, as vocabulary_key() gives them.
+    """
+    tokenizer = _tokenizer(vocabulary)
     found = []
     for token in tokenizer.cut_for_search(text):
         token = token.strip().lower()

@@ -109,3 +109,9 @@ def test_checklist_carries_provenance_and_notice(mini_records):
     assert result["sources"] == ["test"]
     assert result["notice"] == "本清单仅供参考，以窗口最新要求为准。"
     assert [c["id"] for c in result["channels"]] == ["window", "web"]
+
+
+def test_hand_in_keeps_a_shared_material_on_paper(mini_records):
+    mini_records["items"]["register"]["materials"][1]["hand_in"] = True  # id_card, usually shared
+    materials = by_id(checklist(mini_records, "shop"), "materials")
+    assert (materials["id_card"]["skip"], materials["id_card"]["skip_reason"]) == (None, None)

@@ -1,0 +1,56 @@
+"""Masking, the slash guard and normalisation of chat text."""
+
+from __future__ import annotations
+
+import pytest
+
+from chattext import guard, is_button_payload, mask_pii, normalize
+
+
+@pytest.mark.parametrize("raw, masked", [
+    ("我的身份证号11010519491231002X", "我的身份证号110105********002X"),
+    ("身份证 440524188001010014 电话13800138000", "身份证 440524********0014 电话138****8000"),
+    ("号码 110105 19491231 002x 办理", "号码 110105********002x 办理"),
+    ("老身份证110105491231002", "老身份证110105******002"),
+    ("电话：+86 138-0013-8000", "电话：138****8000"),
+    ("手机１３８００１３８０００", "手机138****8000"),
+    ("金额12345678901234567890元", "金额12345678901234567890元"),
+    ("办事员编号12345", "办事员编号12345"),
+])
+def test_mask_pii(raw, masked):
+    assert mask_pii(raw) == masked
+
+
+@pytest.mark.parametrize("text", [
+    '/choose_bundle{"bundle":"gym"}', '/answer_question{"question":"has_licence","value":"yes"}',
+    '/browse{"stage":"老年"}', "/none_of_these",
+])
+def test_own_button_payloads_pass(text):
+    assert is_button_payload(text)
+    assert guard(text) == text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("/restart", "／restart"),
+    ("/greet@0.99", "／greet@0.99"),
+    ('/inform{"city":"<script>alert(1)</script>"}', '／inform{"city":"<script>alert(1)</script>"}'),
+    ('/choose_bundle{"bundle":"<b>x</b>"}', '／choose_bundle{"bundle":"<b>x</b>"}'),
+    ('/answer_question{"sql":"x"}', '／answer_question{"sql":"x"}'),
+    ("  /ask_id_card 我的身份证号11010519491231002X", "／ask_id_card 我的身份证号110105********002X"),
+])
+def test_typed_slash_text_cannot_force_an_intent(text, expected):
+    assert guard(text) == expected
+
+
+def test_guard_handles_any_input():
+    assert guard(None) == ""
+    assert guard(42) == ""
+    assert guard("a\x00b\x07c\ud800") == "a b c"
+    assert guard("   你好   ") == "你好"
+
+
+def test_normalize_keeps_length():
+    for text in ["我要開健身房", "ＫＴＶ怎麼辦", "開個GYM", "二手房過戶"]:
+        assert len(normalize(text)) == len(text)
+    assert normalize("我要開健身房") == "我要开健身房"
+    assert normalize("ＫＴＶ怎麼辦") == "ktv怎么办"
