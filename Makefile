@@ -3,10 +3,12 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 YISHI := $(VENV)/bin/yishi
+RASA := RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(VENV)/bin/rasa
 SOURCES := $(shell find catalogue/sources -name '*.yaml' 2>/dev/null)
 CATALOGUE := build/catalogue.db
+RASA_ARGS := --config bot/config.yml --domain build/rasa/domain
 
-.PHONY: help install catalogue check run test bench clean
+.PHONY: help install catalogue check model run test test-unit test-rasa eval bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,23 +22,40 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv and install everything
 
-$(CATALOGUE): $(VENV)/.installed $(SOURCES) $(wildcard catalogue/*.py)
+$(CATALOGUE): $(VENV)/.installed $(SOURCES) $(wildcard catalogue/*.py catalogue/*.yaml) bot/domain.yml
 	@echo "==> building the catalogue"
 	@$(YISHI) catalogue build
 
-catalogue: $(CATALOGUE)  ## validate the sources and build the SQLite catalogue
+catalogue: $(CATALOGUE)  ## validate the sources; build the catalogue, jieba dictionary and Rasa data
 
 check: $(VENV)/.installed  ## validate the catalogue sources only
 	@$(YISHI) catalogue check
 
-run: $(CATALOGUE)  ## build what is needed and start the servers (Ctrl-C stops them)
+model: $(CATALOGUE)  ## train the Rasa model when its inputs changed
+	@scripts/train.sh
+
+run: model  ## build and train what is needed, start all servers (Ctrl-C stops them)
 	@scripts/run.sh
 
-test: $(CATALOGUE)  ## every test: unit, data, API
+test: test-rasa test-unit  ## every test: unit, data, API, Rasa data and conversations, end to end
+
+test-unit: model
 	@$(PY) -m pytest
 
-bench: $(CATALOGUE)  ## benchmarks (figures, not pass/fail)
-	@$(PY) bench/catalogue_bench.py
+test-rasa: model
+	@echo "==> rasa data validate"
+	@$(PY) scripts/validate_rasa.py
+	@echo "==> conversation tests (rasa test core)"
+	@$(RASA) test core --model models/yishi.tar.gz --stories tests/conversations --fail-on-prediction-errors \
+	  --out results/conversations --quiet
+	@echo "==> conversation tests: every story passed"
 
-clean:  ## remove built files (keeps .venv)
+eval: model  ## held-out NLU evaluation (tests/eval/heldout.yml)
+	@$(PY) scripts/evaluate.py
+
+bench: model  ## benchmarks (figures, not pass/fail)
+	@$(PY) bench/catalogue_bench.py
+	@$(PY) bench/chat_bench.py
+
+clean:  ## remove built files (keeps .venv and models)
 	rm -rf build results

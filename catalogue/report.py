@@ -29,7 +29,7 @@ def stats(cat: Records) -> dict[str, Any]:
     return {"bundles": count, "reduction": average, "families": families, "per_bundle": rows}
 
 
-def _material_line(material: dict) -> str:
+def material_line(material: dict) -> str:
     count = f"原件{material['originals']}份" if material["originals"] else ""
     if material["copies"]:
         count += f"{'、' if count else ''}复印件{material['copies']}份"
@@ -52,7 +52,7 @@ def checklist_text(result: dict[str, Any]) -> str:
             mark = "（如适用）" if item["if_applicable"] else ""
             lines.append(f"  · {item['name']}{mark}——{item['department']['name']}")
         lines.append(f"需要准备的材料（{len(result['materials'])}份）：")
-        lines += [_material_line(m) for m in result["materials"]]
+        lines += [material_line(m) for m in result["materials"]]
     before, after, saving = result["before"], result["after"], result["saving"]
     lines.append(f"一次办：{after['working_days']}个工作日，跑{after['visits']}次，交{after['materials']}份材料"
                  f"（分别办：{before['working_days']}个工作日，跑{before['visits']}次，交{before['materials']}份）。")

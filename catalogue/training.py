@@ -62,13 +62,21 @@ def generate(records: Records, templates_path: Path = TEMPLATES) -> dict[str, di
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line texts (the examples) as literal blocks, as Rasa's own data files write them."""
+
+
+_Dumper.add_representer(str, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", value, style="|" if "\n" in value else None))
+
+
 def write(records: Records, out: Path, domain: Path) -> list[Path]:
     """Write the generated files under out, with a copy of the hand-written domain beside them."""
     written = []
     for name, content in generate(records).items():
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(content, allow_unicode=True, sort_keys=False, width=1000)
+        text = yaml.dump(content, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")  # unchanged files keep their time: no needless retraining
         written.append(path)

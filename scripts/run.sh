@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Start Yishi's servers in the foreground; Ctrl-C stops all of them.
+# Start the action server, the Rasa server and the web app; warm them up; Ctrl-C stops all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
 
-HOST="${YISHI_WEB_HOST:-127.0.0.1}"
-PORT="${YISHI_WEB_PORT:-8000}"
+export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1
+export YISHI_RASA_PORT="${YISHI_RASA_PORT:-5005}" YISHI_ACTIONS_PORT="${YISHI_ACTIONS_PORT:-5055}"
+export YISHI_WEB_HOST="${YISHI_WEB_HOST:-127.0.0.1}" YISHI_WEB_PORT="${YISHI_WEB_PORT:-8000}"
+export YISHI_RASA_URL="${YISHI_RASA_URL:-http://127.0.0.1:$YISHI_RASA_PORT}"
+export YISHI_ACTION_URL="${YISHI_ACTION_URL:-http://127.0.0.1:$YISHI_ACTIONS_PORT/webhook}"
+export YISHI_TRACKER_DB="${YISHI_TRACKER_DB:-build/rasa.db}"
+export YISHI_LOG_DIR="${YISHI_LOG_DIR:-build/logs}"
+# Rasa's HTTP API (model parse for the warm-up and the staff console) takes a JWT signed with this secret.
+export YISHI_RASA_JWT_SECRET="${YISHI_RASA_JWT_SECRET:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')}"
+mkdir -p "$YISHI_LOG_DIR" "$(dirname "$YISHI_TRACKER_DB")"
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -16,15 +25,38 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-echo "==> starting the web app on $HOST:$PORT"
-.venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${YISHI_WEB_WORKERS:-2}" --access-logfile - \
+wait_for() {  # name url seconds
+  for _ in $(seq 1 $(( $3 * 5 ))); do
+    curl -fsS "$2" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "!! $1 did not start; see $YISHI_LOG_DIR" >&2
+  exit 1
+}
+
+echo "==> starting the action server on 127.0.0.1:$YISHI_ACTIONS_PORT"
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions -p "$YISHI_ACTIONS_PORT" \
+  > "$YISHI_LOG_DIR/actions.log" 2>&1 &
+pids+=($!)
+
+echo "==> starting the Rasa server on 127.0.0.1:$YISHI_RASA_PORT (about 20 s)"
+.venv/bin/rasa run --model models/yishi.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+  -i 127.0.0.1 -p "$YISHI_RASA_PORT" --enable-api --jwt-secret "$YISHI_RASA_JWT_SECRET" --jwt-method HS256 \
+  --log-file "$YISHI_LOG_DIR/rasa.log" > "$YISHI_LOG_DIR/rasa.out" 2>&1 &
+pids+=($!)
+
+echo "==> starting the web app on $YISHI_WEB_HOST:$YISHI_WEB_PORT"
+.venv/bin/gunicorn --bind "$YISHI_WEB_HOST:$YISHI_WEB_PORT" --workers "${YISHI_WEB_WORKERS:-2}" \
+  --access-logfile "$YISHI_LOG_DIR/web-access.log" --error-logfile "$YISHI_LOG_DIR/web.log" \
   "web_widget:create_app()" &
 pids+=($!)
 
-for _ in $(seq 1 50); do
-  curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
+wait_for "the action server" "http://127.0.0.1:$YISHI_ACTIONS_PORT/health" 60
+wait_for "the Rasa server" "http://127.0.0.1:$YISHI_RASA_PORT/" 180
+wait_for "the web app" "http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/healthz" 30
+echo "==> warming up (jieba, the model, the catalogue) so the first citizen is not the slow one"
+.venv/bin/python scripts/warmup.py
+
 echo
-echo "Yishi is running: http://$HOST:$PORT/api/bundles  (Ctrl-C stops it)"
+echo "Yishi is running: http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/   (Ctrl-C stops it)"
 wait -n "${pids[@]}"

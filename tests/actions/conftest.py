@@ -1,0 +1,48 @@
+"""Actions run against the tiny fixture catalogue, built into a temporary SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import catalogue_access
+
+
+@pytest.fixture(autouse=True)
+def catalogue(mini_db):
+    """Point the actions at the fixture catalogue (mini_db sets YISHI_CATALOGUE_DB)."""
+    catalogue_access.live.cache_clear()
+    yield mini_db
+    catalogue_access.live.cache_clear()
+
+
+def tracker(text: str = "", intent: str = "nlu_fallback", ranking: list[tuple[str, float]] | None = None,
+            entities: dict[str, str] | None = None, slots: dict[str, Any] | None = None,
+            sender: str = "test-user") -> Tracker:
+    ranking = ranking or [(intent, 0.9)]
+    return Tracker.from_dict({
+        "sender_id": sender,
+        "slots": {"bundle": None, "answers": None, "pending_question": None} | (slots or {}),
+        "latest_message": {
+            "text": text,
+            "intent": {"name": intent, "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+            "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        },
+        "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
+    })
+
+
+def run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
+    """Run an action; return (messages sent, events)."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker_, {}))
+    return dispatcher.messages, events
+
+
+def slots(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

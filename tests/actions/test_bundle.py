@@ -1,0 +1,79 @@
+"""Showing a bundle, answering its questions and yes/no, on the fixture catalogue."""
+
+from __future__ import annotations
+
+from actions.bundle import ActionAnswerQuestion, ActionShowBundle, ActionYesNo
+from catalogue.checklist import NOTICE
+
+from .conftest import run, slots, tracker
+
+
+def test_bundle_intent_gives_the_checklist_then_the_first_question():
+    messages, events = run(ActionShowBundle(), tracker("我想开个铺子", intent="bundle_shop"))
+    card, question = messages
+    assert card["custom"]["type"] == "bundle" and card["custom"]["bundle"] == "shop"
+    assert card["custom"]["checklist"]["before"]["materials"] == 11
+    assert card["text"].startswith("【我要开小店】") and card["text"].endswith(NOTICE)
+    assert question["custom"] == {"type": "question", "bundle": "shop", "question": "size",
+                                  "options": [{"value": "small", "label": "小"}, {"value": "large", "label": "大"}]}
+    assert [b["payload"] for b in question["buttons"]] == [
+        '/answer_question{"question":"size","value":"small"}', '/answer_question{"question":"size","value":"large"}']
+    assert slots(events) == {"bundle": "shop", "answers": {}, "pending_question": "size"}
+
+
+def test_bundle_button():
+    messages, events = run(ActionShowBundle(), tracker(intent="choose_bundle", entities={"bundle": "baby"}))
+    assert [m["custom"]["type"] for m in messages] == ["bundle"]  # baby has no questions
+    assert slots(events)["bundle"] == "baby"
+
+
+def test_unknown_bundle_button_falls_back():
+    messages, _ = run(ActionShowBundle(), tracker(intent="choose_bundle", entities={"bundle": "nope"}))
+    assert [m["custom"] for m in messages] == [{"type": "fallback"}]
+
+
+def test_two_life_events_in_one_message_are_offered_both():
+    messages, _ = run(ActionShowBundle(), tracker("想开个铺子，还要给娃儿登记", intent="bundle_shop"))
+    assert messages[0]["custom"] == {"type": "clarify", "options": [
+        {"bundle": "shop", "name": "我要开小店"}, {"bundle": "baby", "name": "宝宝登记一件事"}]}
+    assert [b["title"] for b in messages[0]["buttons"]] == ["我要开小店", "宝宝登记一件事", "都不是"]
+
+
+def test_answer_refines_the_list_and_asks_the_next_question():
+    context = {"bundle": "shop", "answers": {}, "pending_question": "size"}
+    messages, events = run(ActionAnswerQuestion(), tracker(intent="answer_question", slots=context,
+                                                          entities={"question": "size", "value": "small"}))
+    card, question = messages
+    assert [i["id"] for i in card["custom"]["checklist"]["items"]] == ["register"]
+    assert question["custom"]["question"] == "agent"
+    assert slots(events) == {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
+
+
+def test_last_answer_leaves_no_question():
+    context = {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
+    messages, events = run(ActionAnswerQuestion(), tracker(intent="answer_question", slots=context,
+                                                          entities={"question": "agent", "value": "no"}))
+    assert [m["custom"]["type"] for m in messages] == ["bundle"]
+    assert slots(events)["pending_question"] is None
+
+
+def test_an_answer_the_question_does_not_offer_asks_again():
+    context = {"bundle": "shop", "answers": {}, "pending_question": "size"}
+    messages, events = run(ActionAnswerQuestion(), tracker(intent="answer_question", slots=context,
+                                                          entities={"question": "size", "value": "huge"}))
+    assert messages[0]["response"] == "utter_pick_an_option"
+    assert messages[1]["custom"]["question"] == "size"
+    assert "answers" not in slots(events)
+
+
+def test_yes_answers_a_pending_yes_no_question():
+    context = {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
+    messages, events = run(ActionYesNo(), tracker("是的", intent="affirm", slots=context))
+    materials = [m["id"] for m in messages[0]["custom"]["checklist"]["materials"]]
+    assert "letter" in materials
+    assert slots(events)["answers"] == {"size": "small", "agent": "yes"}
+
+
+def test_yes_with_nothing_pending_asks_what_to_do():
+    messages, events = run(ActionYesNo(), tracker("好的", intent="affirm"))
+    assert [m["response"] for m in messages] == ["utter_no_context"] and events == []

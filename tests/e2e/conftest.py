@@ -1,0 +1,32 @@
+"""One real stack (action server + Rasa server with the trained model) for all end-to-end tests."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests import stack as stack_module
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    running = stack_module.start(tmp_path_factory.mktemp("stack"),
+                                 {"YISHI_FAULT_SLOW_SENDER": "slow-", "YISHI_FAULT_DELAY_S": "4"})
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sender() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+def customs(messages: list[dict]) -> list[dict]:
+    return [m["custom"] for m in messages if "custom" in m]
+
+
+def custom_of(messages: list[dict], kind: str) -> dict:
+    found = [c for c in customs(messages) if c.get("type") == kind]
+    assert found, f"no {kind} payload in {messages}"
+    return found[0]

@@ -1,0 +1,64 @@
+"""A whole conversation through the REST webhook of the real Rasa server and action server."""
+
+from __future__ import annotations
+
+from catalogue.checklist import NOTICE
+
+from .conftest import custom_of, customs
+
+
+def test_bundle_answer_follow_up_switch_and_out_of_scope(stack, sender):
+    # a bundle in colloquial words: the checklist, then the first situational question
+    messages = stack.say(sender, "我想开个健身房，要办些啥子")
+    bundle = custom_of(messages, "bundle")
+    assert bundle["bundle"] == "gym"
+    assert bundle["checklist"]["before"]["materials"] == 41 and bundle["checklist"]["after"]["materials"] == 25
+    question = custom_of(messages, "question")
+    assert all(m.get("text") for m in messages if "custom" not in m)
+    button = next(m for m in messages if m.get("buttons"))["buttons"][0]
+
+    # clicking the first option refines the list and records the answer
+    messages = stack.say(sender, button["payload"])
+    refined = custom_of(messages, "bundle")["checklist"]
+    answered = {q["key"]: q["answer"] for q in refined["questions"]}
+    assert answered[question["question"]] == question["options"][0]["value"]
+
+    # a follow-up about the bundle in context, ending with the notice
+    messages = stack.say(sender, "要带什么材料")
+    assert "需要准备的材料" in messages[0]["text"] and messages[0]["text"].endswith(NOTICE)
+
+    # switching bundle mid-talk
+    assert custom_of(stack.say(sender, "想开个洗车铺子"), "bundle")["bundle"] == "car_wash"
+
+    # out of scope: said plainly, and no bundle in that turn
+    messages = stack.say(sender, "明天龙泉驿会下雨吗")
+    assert [c["type"] for c in customs(messages)] == ["fallback"]
+    assert "12345" in messages[0]["text"]
+
+
+def test_every_reply_has_text_and_only_contract_payloads(stack, sender):
+    for text in ["你好", "娃儿刚生", "开店", "asdfgh", "谢谢", "你是机器人吗", "重新开始"]:
+        messages = stack.say(sender, text)
+        assert messages, text
+        assert any(m.get("text") for m in messages), text
+        assert {c["type"] for c in customs(messages)} <= {"bundle", "clarify", "question", "fallback"}
+
+
+def test_asking_back_offers_candidates_as_buttons(stack, sender):
+    messages = stack.say(sender, "想开个店")
+    clarify = custom_of(messages, "clarify")
+    assert len(clarify["options"]) >= 2
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == [o["name"] for o in clarify["options"]] + ["都不是"]
+    assert customs(stack.say(sender, '/choose_bundle{"bundle":"%s"}' % clarify["options"][0]["bundle"]))[0][
+        "bundle"] == clarify["options"][0]["bundle"]
+
+
+def test_conversation_is_persisted_in_the_sqlite_tracker_store(stack, sender):
+    import sqlite3
+
+    stack.say(sender, "二手房过户")
+    with sqlite3.connect(stack.tracker_db) as db:
+        user_events = db.execute("select count(*) from events where sender_id = ? and type_name = 'user'",
+                                 (sender,)).fetchone()[0]
+    assert user_events == 1
