@@ -49,3 +49,14 @@ class ActionBrowse(Action):
             dispatcher.utter_message(**replies.choices("请选择您要办的事属于哪一类：",
                                                        [(f, f) for f in taxonomy["families"]], "browse", "family"))
         return []
+
+
+class ActionAskShopType(Action):
+    """开店 with no kind named: ask back with the shop bundles (行业准入) as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_shop_type"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        bundles = await catalogue_access.call(tracker.sender_id, browse.bundle_list, "企业开办", "行业准入")
+        return await conversation.clarify(dispatcher, tracker, [b["slug"] for b in bundles])

@@ -42,7 +42,8 @@ def clarify(candidates: Iterable[tuple[str, str]]) -> Reply:
     """Asking back: the candidate bundles, plus 都不是."""
     options = [{"bundle": slug, "name": name} for slug, name in candidates]
     text = (f"您是想办“{options[0]['name']}”吗？" if len(options) == 1
-            else "我不太确定您说的是哪一件事，是下面哪一个？")
+            else "我不太确定您说的是哪一件事，是下面哪一个？" if len(options) <= 3
+            else "您想办的是哪一种？请点一下：")
     buttons = [{"title": o["name"], "payload": payload("choose_bundle", bundle=o["bundle"])} for o in options]
     buttons.append({"title": "都不是", "payload": payload("none_of_these")})
     return {"text": text, "buttons": buttons, "json_message": {"type": "clarify", "options": options}}

@@ -37,9 +37,10 @@ def examples(slug: str, bundle: dict[str, Any], templates: dict[str, Any]) -> li
     """The bundle's aliases and names, then templated phrasings drawn with a seed fixed per bundle."""
     phrases = list(dict.fromkeys(bundle["aliases"] + [short_name(bundle["name"])]))
     found = list(dict.fromkeys([bundle["name"]] + phrases))
+    wanted = len(found) + templates["examples_per_bundle"]
     rng = random.Random(zlib.crc32(slug.encode()))  # reproducible across runs and machines
     for _ in range(templates["examples_per_bundle"] * 3):
-        if len(found) >= len(phrases) + templates["examples_per_bundle"]:
+        if len(found) >= wanted:
             break
         text = rng.choice(templates["prefixes"]) + rng.choice(templates["patterns"]).format(a=rng.choice(phrases))
         if text not in found:

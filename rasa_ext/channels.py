@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from sanic.request import Request
 
@@ -46,8 +46,19 @@ class GuardedRestInput(RestInput):
         return None  # client-supplied metadata would be stored unchecked in the tracker
 
 
+class ContractSocketIOOutput(SocketIOOutput):
+    """Sends custom payloads as {"custom": …}, like the REST channel.
+
+    Rasa 3.6's socket.io output passes a custom payload as keyword arguments to `emit`, which
+    fails for any payload that is not shaped {"data": …}; Yishi's payloads (type, bundle, …) are not.
+    """
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
 class GuardedSocketIOInput(SocketIOInput):
-    """Rasa's socket.io channel with the same guard on every message."""
+    """Rasa's socket.io channel with the same guard on every message and the REST reply contract."""
 
     @classmethod
     def name(cls) -> Text:
@@ -57,6 +68,8 @@ class GuardedSocketIOInput(SocketIOInput):
         async def guarded(message: UserMessage) -> Any:
             message.text = guard(message.text)
             message.metadata = None
+            original = message.output_channel
+            message.output_channel = ContractSocketIOOutput(original.sio, original.bot_message_evt)
             return await on_new_message(message)
 
         return super().blueprint(guarded)

@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 
 from catalogue import config as catalogue_config
 
 
+def _secret_key(folder: Path) -> str:
+    """YISHI_SECRET_KEY, or one generated once and kept in build/ so every worker signs alike."""
+    if os.environ.get("YISHI_SECRET_KEY"):
+        return os.environ["YISHI_SECRET_KEY"]
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32), encoding="utf-8")
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def from_env() -> dict:
     """Flask config values from YISHI_* environment variables."""
+    build = catalogue_config.PROJECT_DIR / "build"
+    env = os.environ.get
     return {
-        "CATALOGUE_DB": os.environ.get("YISHI_CATALOGUE_DB", str(catalogue_config.db_path())),
+        "CATALOGUE_DB": env("YISHI_CATALOGUE_DB", str(catalogue_config.db_path())),
+        "WEB_DB": env("YISHI_WEB_DB", str(build / "web.db")),
+        "RASA_URL": env("YISHI_RASA_URL", f"http://127.0.0.1:{env('YISHI_RASA_PORT', '5005')}"),
+        "CHAT_TIMEOUT_S": float(env("YISHI_CHAT_TIMEOUT_S", "8")),
+        "CHAT_MAX_CHARS": int(env("YISHI_CHAT_MAX_CHARS", "500")),
+        "RATE_PER_SESSION": int(env("YISHI_RATE_PER_SESSION", "20")),  # messages a minute
+        "RATE_PER_IP": int(env("YISHI_RATE_PER_IP", "300")),
+        "SECRET_KEY": _secret_key(build),
+        "PERMANENT_SESSION_LIFETIME": int(env("YISHI_SESSION_HOURS", "24")) * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("YISHI_COOKIE_SECURE", "0") == "1",
         "JSON_AS_ASCII": False,
     }

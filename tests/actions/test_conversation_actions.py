@@ -80,3 +80,11 @@ def test_start_over_resets_every_slot():
     messages, events = run(ActionStartOver(), tracker("重新开始", intent="start_over", slots=SHOP))
     assert messages[0]["response"] == "utter_start_over"
     assert events == [{"event": "reset_slots", "timestamp": None}]
+
+
+def test_a_shop_of_no_named_kind_asks_which_kind():
+    from actions.browse import ActionAskShopType
+
+    messages, events = run(ActionAskShopType(), tracker("开店", intent="open_shop"))
+    assert messages[0]["custom"] == {"type": "clarify", "options": [{"bundle": "shop", "name": "我要开小店"}]}
+    assert slots(events) == {"pending_question": None}

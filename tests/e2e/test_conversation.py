@@ -62,3 +62,34 @@ def test_conversation_is_persisted_in_the_sqlite_tracker_store(stack, sender):
         user_events = db.execute("select count(*) from events where sender_id = ? and type_name = 'user'",
                                  (sender,)).fetchone()[0]
     assert user_events == 1
+
+
+def test_socketio_channel_follows_the_same_contract(stack):
+    import asyncio
+
+    import socketio
+
+    async def talk() -> list[dict]:
+        client = socketio.AsyncClient()
+        received: list[dict] = []
+        done = asyncio.Event()
+
+        @client.on("bot_uttered")
+        async def on_bot(data):
+            received.append(data)
+            if "custom" in data and data["custom"].get("type") in ("question", "fallback"):
+                done.set()
+
+        # long-polling: the websocket transport of this python-engineio needs a newer aiohttp than Rasa pins
+        await client.connect(stack.rasa_url, socketio_path="/socket.io", transports=["polling"])
+        await client.emit("user_uttered", {"message": "我要开健身房"})
+        await asyncio.wait_for(done.wait(), timeout=30)
+        await client.disconnect()
+        return received
+
+    received = asyncio.run(talk())
+    assert received[0]["text"].startswith("【我要开健身房】")
+    payloads = [m["custom"] for m in received if "custom" in m]
+    assert [p["type"] for p in payloads] == ["bundle", "question"]
+    assert payloads[0]["bundle"] == "gym" and payloads[0]["checklist"]["after"]["working_days"] == 14
+    assert any(m.get("quick_replies") for m in received)

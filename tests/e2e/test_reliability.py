@@ -67,7 +67,9 @@ def test_id_and_mobile_numbers_are_masked_before_store_and_logs(stack, sender):
     assert "110105********002X" in stored and "138****8000" in stored
     for text in (stored, stack.logs()):
         assert ID_NUMBER not in text and MOBILE not in text
-        assert not re.search(r"\d{17}[\dXx]", text) and not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
+        # not inside a longer number or a decimal fraction (timestamps and confidences are full of digits)
+        assert not re.search(r"(?<![\d.])\d{17}[\dXx](?![\d.])", text)
+        assert not re.search(r"(?<![\d.])1[3-9]\d{9}(?![\d.])", text)
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -1,0 +1,65 @@
+"""The web app's side of the chat, without Rasa: nothing here may reach it (its port is closed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.stack import free_port
+from web_widget import create_app, store
+
+ID_NUMBER = "11010519491231002X"
+
+
+@pytest.fixture
+def app(mini_db, tmp_path):
+    return create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                       "RASA_URL": f"http://127.0.0.1:{free_port()}", "RATE_PER_SESSION": 3, "SECRET_KEY": "test"})
+
+
+def unanswered(app) -> list[dict]:
+    with app.app_context():
+        return store.unanswered()
+
+
+def test_too_long_or_empty_text_is_refused_before_rasa(app):
+    client = app.test_client()
+    response = client.post("/chat/message", json={"text": "开" * 501})
+    assert response.status_code == 400
+    assert response.json["error"] == "您的问题有501个字，太长了，请精简到500字以内再发送。"
+    for body in ({"text": "   "}, {"text": 42}, [], {"message": "你好"}):
+        assert client.post("/chat/message", json=body).status_code == 400
+    assert client.post("/chat/message", data="not json").status_code == 400
+    assert unanswered(app) == []  # nothing was forwarded, so nothing failed
+
+
+def test_rasa_unreachable_gives_a_polite_fallback_and_keeps_the_question_masked(app):
+    client = app.test_client()
+    response = client.post("/chat/message", json={"text": f"身份证{ID_NUMBER}开餐馆", "sender": "default"})
+    assert response.status_code == 200
+    assert response.json["messages"][0]["custom"] == {"type": "fallback"}
+    assert "12345" in response.json["messages"][0]["text"] and "综合窗口" in response.json["messages"][0]["text"]
+    kept = unanswered(app)
+    assert [k["text"] for k in kept] == ["身份证110105********002X开餐馆"]
+    assert kept[0]["reason"] == "unreachable"
+    assert kept[0]["session"] != "default" and len(kept[0]["session"]) == 32  # issued here, not by the client
+
+
+def test_the_session_id_is_kept_in_a_signed_http_only_cookie(app):
+    client = app.test_client()
+    response = client.post("/chat/message", json={"text": "你好"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    client.post("/chat/message", json={"text": "再问一次"})
+    sessions = {k["session"] for k in unanswered(app)}
+    assert len(sessions) == 1
+    client.post("/chat/restart")
+    client.post("/chat/message", json={"text": "重新问"})
+    assert len({k["session"] for k in unanswered(app)}) == 2
+
+
+def test_rate_limit_answers_with_a_friendly_429(app):
+    client = app.test_client()
+    codes = [client.post("/chat/message", json={"text": f"问题{i}"}).status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.post("/chat/message", json={"text": "再来"})
+    assert response.json["error"] == "您发送得太快了，请稍等一分钟再试。" and response.headers["Retry-After"] == "60"

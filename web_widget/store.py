@@ -1,0 +1,59 @@
+"""The web app's own SQLite file: questions Yishi could not answer, and rate-limit counters.
+
+One connection per request in `g`, closed on teardown; WAL so gunicorn workers share it safely.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from flask import Flask, current_app, g
+
+SCHEMA = """
+create table if not exists unanswered (
+    id integer primary key, at real not null, session text not null, text text not null, reason text not null);
+create table if not exists hits (key text not null, at real not null);
+create index if not exists hits_key_at on hits (key, at);
+"""
+
+
+def connection() -> sqlite3.Connection:
+    if "web_db" not in g:
+        g.web_db = sqlite3.connect(current_app.config["WEB_DB"], timeout=5, isolation_level=None)
+        g.web_db.execute("pragma journal_mode=wal")
+        g.web_db.executescript(SCHEMA)
+    return g.web_db
+
+
+def close(_exc: BaseException | None = None) -> None:
+    db = g.pop("web_db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close)
+
+
+def keep_unanswered(session: str, text: str, reason: str) -> None:
+    """Keep a (masked) question Yishi could not answer, so staff can see it."""
+    connection().execute("insert into unanswered (at, session, text, reason) values (?, ?, ?, ?)",
+                         (time.time(), session, text, reason))
+
+
+def unanswered() -> list[dict]:
+    rows = connection().execute("select at, session, text, reason from unanswered order by id").fetchall()
+    return [{"at": r[0], "session": r[1], "text": r[2], "reason": r[3]} for r in rows]
+
+
+def allow(key: str, limit: int, window_s: float = 60.0) -> bool:
+    """Count one hit for key; False when key already had `limit` hits in the window."""
+    now = time.time()
+    db = connection()
+    db.execute("delete from hits where at < ?", (now - window_s,))
+    count = db.execute("select count(*) from hits where key = ?", (key,)).fetchone()[0]
+    if count >= limit:
+        return False
+    db.execute("insert into hits (key, at) values (?, ?)", (key, now))
+    return True
