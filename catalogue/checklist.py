@@ -76,8 +76,8 @@ def checklist(cat: Records, slug: str, answers: Mapping[str, str] | None = None)
         "items": [_item_view(cat, item, conditional, items) for item, conditional in items.items()],
         "materials": materials,
         "departments": [_department(cat, d) for d in _departments(cat, items)],
-        "channels": [_public(cat["channels"][c]) for c in bundle["channels"]],
-        "mechanisms": [_public(cat["mechanisms"][m]) for m in bundle["mechanisms"]],
+        "channels": [_public(cat["channels"][c], CHANNEL_FIELDS) for c in bundle["channels"]],
+        "mechanisms": [_public(cat["mechanisms"][m], MECHANISM_FIELDS) for m in bundle["mechanisms"]],
         "step_names": bundle["step_names"],
         "online_full": bundle["online_full"],
         "fee": bundle["fee"],
@@ -150,8 +150,6 @@ def _material_view(cat: Records, material_id: str, produced: dict[str, str], ite
         "skip_reason": reason,
         "note": material["note"],
         "notes": [],
-        "source": material["source"],
-        "checked": material["checked"],
     }
 
 
@@ -204,9 +202,13 @@ def _department(cat: Records, department_id: str) -> dict:
     return {"id": department_id, "name": department["name"], "short": department["short"]}
 
 
-def _public(record: dict) -> dict:
-    """A record without its bookkeeping fields."""
-    return {k: v for k, v in record.items() if k != "file"}
+CHANNEL_FIELDS = ("id", "name", "kind", "address", "hours", "url", "note")
+MECHANISM_FIELDS = ("id", "name", "description")
+
+
+def _public(record: dict, fields: tuple[str, ...]) -> dict:
+    """What a citizen sees of a record; provenance stays in the top-level `sources`."""
+    return {k: record[k] for k in fields}
 
 
 def _item_view(cat: Records, item_id: str, conditional: bool, items: Mapping[str, bool]) -> dict:
@@ -222,8 +224,6 @@ def _item_view(cat: Records, item_id: str, conditional: bool, items: Mapping[str
         "result": item["result"],
         "fee": item["fee"],
         "if_applicable": conditional,
-        "source": item["source"],
-        "checked": item["checked"],
     }
 
 
@@ -252,7 +252,8 @@ def _questions(cat: Records, slug: str, items: Mapping[str, bool], answers: Mapp
 
 
 def _sources(cat: Records, bundle: dict, items: Mapping[str, bool], materials: list[dict]) -> list[str]:
+    """Where the bundle, its items and its materials come from (each source once)."""
     found = [bundle["source"]]
     found += [cat["items"][i]["source"] for i in items]
-    found += [m["source"] for m in materials]
+    found += [cat["materials"][m["id"]]["source"] for m in materials]
     return list(dict.fromkeys(found))

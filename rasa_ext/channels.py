@@ -18,6 +18,10 @@ from sanic.request import Request
 
 from chattext import guard
 
+from . import speedups
+
+speedups.install()  # this module is imported by every Rasa server Yishi runs (credentials.yml)
+
 MAX_SENDER_LENGTH = 64
 
 

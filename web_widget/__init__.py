@@ -21,10 +21,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["catalogue"] = LiveCatalogue(Path(app.config["CATALOGUE_DB"]))
 
-    from . import api, chat, security, store
+    from . import api, chat, pages, security, store
 
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(pages.bp)
     store.init_app(app)
     security.init_app(app)
 

@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import jwt
 import requests
 from flask import Blueprint, current_app, jsonify, request, session
 
@@ -70,6 +71,33 @@ def message():
     if not isinstance(messages, list) or not messages:
         return _fallback(sid, safe, "empty")  # the action server is down: Rasa answers 200 []
     return _reply(messages)
+
+
+@bp.get("/history")
+def history():
+    """This visitor's conversation so far (so a page reload keeps it), read from Rasa's tracker store."""
+    if "sid" not in session or not current_app.config["RASA_JWT_SECRET"]:
+        return jsonify(turns=[])
+    token = jwt.encode({"user": {"username": "yishi-web", "role": "admin"}},
+                       current_app.config["RASA_JWT_SECRET"], algorithm="HS256")
+    try:
+        answer = requests.get(f"{current_app.config['RASA_URL']}/conversations/{session['sid']}/tracker",
+                              headers={"Authorization": f"Bearer {token}"}, timeout=current_app.config["CHAT_TIMEOUT_S"])
+        events = answer.json().get("events", []) if answer.ok else []
+    except (requests.RequestException, ValueError):
+        events = []
+    return jsonify(turns=[turn for event in events if (turn := _turn(event))])
+
+
+def _turn(event: dict[str, Any]) -> dict[str, Any] | None:
+    if event.get("event") == "user" and event.get("text"):
+        return {"from": "user", "text": event["text"]}
+    if event.get("event") == "bot":
+        data = event.get("data") or {}
+        turn = {"from": "bot", "text": event.get("text"), "buttons": data.get("buttons") or [],
+                "custom": data.get("custom")}
+        return turn if turn["text"] or turn["custom"] or turn["buttons"] else None
+    return None
 
 
 @bp.post("/restart")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -20,22 +20,25 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    def error(status: int, message: str):
+        """JSON for the API and the chat, a page for everything a person opens in a browser."""
+        if request.path.startswith(("/api/", "/chat/", "/qr/")):
+            response = jsonify(error=message)
+        else:
+            response = app.make_response(render_template("error.html", message=message))
+        response.status_code = status
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         messages = {404: "没有找到这个页面。", 405: "不支持这种请求方式。"}
-        response = jsonify(error=messages.get(exc.code, "请求有误，请稍后再试。"))
-        response.status_code = exc.code or 500
-        return response
+        return error(exc.code or 500, messages.get(exc.code, "请求有误，请稍后再试。"))
 
     @app.errorhandler(FileNotFoundError)
     def no_catalogue(_exc):
-        response = jsonify(error="事项目录暂时不可用，请稍后再试，或拨打12345咨询。")
-        response.status_code = 503
-        return response
+        return error(503, "事项目录暂时不可用，请稍后再试，或拨打12345咨询。")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s", request.path)
-        response = jsonify(error="系统繁忙，请稍后再试，或到区政务服务中心综合窗口咨询。")
-        response.status_code = 500
-        return response
+        return error(500, "系统繁忙，请稍后再试，或到区政务服务中心综合窗口咨询。")

@@ -36,6 +36,9 @@ def from_env() -> dict:
         "RATE_PER_SESSION": int(env("YISHI_RATE_PER_SESSION", "20")),  # messages a minute
         "RATE_PER_IP": int(env("YISHI_RATE_PER_IP", "300")),
         "SECRET_KEY": _secret_key(build),
+        "RASA_JWT_SECRET": env("YISHI_RASA_JWT_SECRET", ""),
+        "KIOSK_IDLE_S": int(env("YISHI_KIOSK_IDLE_S", "90")),
+        "KIOSK_COUNTDOWN_S": int(env("YISHI_KIOSK_COUNTDOWN_S", "15")),
         "PERMANENT_SESSION_LIFETIME": int(env("YISHI_SESSION_HOURS", "24")) * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

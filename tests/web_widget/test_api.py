@@ -57,7 +57,7 @@ def test_missing_catalogue_is_503_not_a_stack_trace(tmp_path):
 
 
 def test_security_headers_and_json_errors(client):
-    response = client.get("/no/such/page")
+    response = client.get("/api/no/such/thing")
     assert response.status_code == 404 and response.json == {"error": "没有找到这个页面。"}
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,0 +1,360 @@
+/* Yishi (一事) chat widget: one <script> tag and one Yishi.init({...}) call.
+ * Everything the bot or the user says is put on the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var scriptOrigin = script ? new URL(script.src, location.href).origin : location.origin;
+
+  var DEFAULTS = {
+    server: scriptOrigin,          // where the Yishi web app runs
+    title: "一事 · 办事助手",
+    greeting: "您好！我是“一事”智能助手。说说您要办的事，比如“娃儿刚出生”“想开个洗车铺子”“二手房过户”，我告诉您属于哪“一件事”、要带哪些材料。",
+    language: "zh-CN",
+    position: "right",            // right | left
+    elderly: false,                // 长辈模式: larger type, higher contrast
+    open: false,                   // open the panel on load
+    container: null,               // a CSS selector: render inline there (the kiosk) instead of a bubble
+    readAloud: false,              // read replies aloud where the browser can
+    showQr: false,                 // show a QR code with each checklist (the kiosk)
+    onActivity: null               // called on every interaction (the kiosk's idle timer)
+  };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function safeUrl(url) {
+    try {
+      var parsed = new URL(url, location.href);
+      return (parsed.protocol === "https:" || parsed.protocol === "http:") ? parsed.href : null;
+    } catch (e) { return null; }
+  }
+
+  function checklistUrl(server, checklist) {
+    var params = new URLSearchParams();
+    (checklist.questions || []).forEach(function (q) { if (q.answer) params.append(q.key, q.answer); });
+    var query = params.toString();
+    return server + "/checklist/" + encodeURIComponent(checklist.slug) + (query ? "?" + query : "");
+  }
+
+  function Widget(options) {
+    this.o = options;
+    this.busy = false;
+    this.build();
+    this.applyElderly(localStorage.getItem("yishi.elderly") === "1" || options.elderly);
+    this.restore();
+  }
+
+  Widget.prototype.build = function () {
+    var o = this.o, self = this;
+    var root = this.root = el("div", "yishi" + (o.container ? " yishi-inline" : " yishi-floating yishi-" + o.position));
+    root.setAttribute("lang", o.language);
+    if (!o.container) {
+      var launcher = this.launcher = el("button", "yishi-launcher", "问一事");
+      launcher.type = "button";
+      launcher.setAttribute("aria-expanded", "false");
+      launcher.setAttribute("aria-controls", "yishi-panel");
+      launcher.addEventListener("click", function () { self.toggle(); });
+      root.appendChild(launcher);
+    }
+    var panel = this.panel = el("section", "yishi-panel");
+    panel.id = "yishi-panel";
+    panel.setAttribute("aria-label", o.title);
+    if (!o.container && !o.open) panel.hidden = true;
+
+    var header = el("header", "yishi-header");
+    header.appendChild(el("h2", "yishi-title", o.title));
+    var elderly = this.elderlyButton = el("button", "yishi-tool", "长辈模式");
+    elderly.type = "button";
+    elderly.setAttribute("aria-pressed", "false");
+    elderly.addEventListener("click", function () { self.applyElderly(!self.elderly); self.activity(); });
+    var restart = el("button", "yishi-tool yishi-restart", "重新开始");
+    restart.type = "button";
+    restart.addEventListener("click", function () { self.restart(); });
+    header.appendChild(elderly);
+    header.appendChild(restart);
+    if (!o.container) {
+      var close = el("button", "yishi-tool", "收起");
+      close.type = "button";
+      close.setAttribute("aria-label", "收起对话窗口");
+      close.addEventListener("click", function () { self.toggle(false); });
+      header.appendChild(close);
+    }
+    panel.appendChild(header);
+
+    var log = this.log = el("div", "yishi-log");
+    log.setAttribute("role", "log");
+    log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-relevant", "additions");
+    log.tabIndex = 0;
+    panel.appendChild(log);
+
+    var typing = this.typing = el("div", "yishi-typing", "正在查询…");
+    typing.hidden = true;
+    typing.setAttribute("aria-hidden", "true");
+    panel.appendChild(typing);
+
+    var form = el("form", "yishi-form");
+    var label = el("label", "yishi-visually-hidden", "输入您的问题");
+    label.htmlFor = "yishi-input";
+    var input = this.input = el("textarea", "yishi-input");
+    input.id = "yishi-input";
+    input.rows = 2;
+    input.maxLength = 500;
+    input.placeholder = "说说您要办的事……";
+    input.addEventListener("keydown", function (event) {
+      self.activity();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); self.submit(); }
+    });
+    var send = el("button", "yishi-send", "发送");
+    send.type = "submit";
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(send);
+    form.addEventListener("submit", function (event) { event.preventDefault(); self.submit(); });
+    panel.appendChild(form);
+    root.appendChild(panel);
+    (o.container ? document.querySelector(o.container) : document.body).appendChild(root);
+  };
+
+  Widget.prototype.activity = function () { if (this.o.onActivity) this.o.onActivity(); };
+
+  Widget.prototype.toggle = function (open) {
+    var show = open === undefined ? this.panel.hidden : open;
+    this.panel.hidden = !show;
+    this.launcher.setAttribute("aria-expanded", String(show));
+    if (show) this.input.focus(); else this.launcher.focus();
+  };
+
+  Widget.prototype.applyElderly = function (on) {
+    this.elderly = !!on;
+    this.root.classList.toggle("yishi-elderly", this.elderly);
+    this.elderlyButton.setAttribute("aria-pressed", String(this.elderly));
+    try { localStorage.setItem("yishi.elderly", this.elderly ? "1" : "0"); } catch (e) { /* private mode */ }
+  };
+
+  Widget.prototype.request = function (path, body) {
+    return fetch(this.o.server + path, {
+      method: body === undefined ? "GET" : "POST",
+      credentials: "include",
+      headers: body === undefined ? {} : {"Content-Type": "application/json"},
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return {status: response.status, data: data}; });
+    });
+  };
+
+  Widget.prototype.restore = function () {
+    var self = this;
+    this.request("/chat/history").then(function (r) {
+      var turns = (r.data && r.data.turns) || [];
+      if (!turns.length) { self.say({text: self.o.greeting}); return; }
+      turns.forEach(function (turn) { if (turn.from === "user") self.userSays(turn.text); else self.say(turn, true); });
+    }).catch(function () { self.say({text: self.o.greeting}); });
+  };
+
+  Widget.prototype.restart = function () {
+    var self = this;
+    this.activity();
+    return this.request("/chat/restart", {}).then(function () {
+      self.log.textContent = "";
+      self.say({text: self.o.greeting});
+      self.input.focus();
+    });
+  };
+
+  Widget.prototype.submit = function () {
+    var text = this.input.value.trim();
+    if (!text || this.busy) return;
+    this.input.value = "";
+    this.send(text, text);
+  };
+
+  Widget.prototype.send = function (text, shown) {
+    var self = this;
+    this.activity();
+    if (shown) this.userSays(shown);
+    this.busy = true;
+    this.typing.hidden = false;
+    this.request("/chat/message", {text: text}).then(function (r) {
+      if (r.status !== 200) { self.say({text: (r.data && r.data.error) || "系统繁忙，请稍后再试。"}); return; }
+      (r.data.messages || []).forEach(function (message) { self.say(message); });
+    }).catch(function () {
+      self.say({text: "网络好像断了，请稍后再试，或到区政务服务中心综合窗口咨询，也可以拨打12345。"});
+    }).then(function () {
+      self.busy = false;
+      self.typing.hidden = true;
+    });
+  };
+
+  Widget.prototype.userSays = function (text) {
+    var bubble = el("div", "yishi-msg yishi-user");
+    bubble.appendChild(el("span", "yishi-visually-hidden", "我说："));
+    bubble.appendChild(el("p", null, text));
+    this.append(bubble);
+  };
+
+  Widget.prototype.append = function (node) {
+    this.log.appendChild(node);
+    this.log.scrollTop = this.log.scrollHeight;
+  };
+
+  Widget.prototype.say = function (message, restoring) {
+    var custom = message.custom;
+    if (custom && custom.type === "bundle" && custom.checklist) {
+      this.append(this.card(custom.checklist));
+      return;
+    }
+    if (custom) return;  // clarify, question, fallback: their text and buttons come in the message before
+    if (!message.text && !(message.buttons || []).length) return;
+    var bubble = el("div", "yishi-msg yishi-bot");
+    bubble.appendChild(el("span", "yishi-visually-hidden", "一事说："));
+    String(message.text || "").split("\n").forEach(function (line) { bubble.appendChild(el("p", null, line)); });
+    var buttons = message.buttons || [];
+    if (buttons.length) {
+      var group = el("div", "yishi-buttons");
+      group.setAttribute("role", "group");
+      var self = this;
+      buttons.forEach(function (button) {
+        var b = el("button", "yishi-choice", button.title);
+        b.type = "button";
+        b.addEventListener("click", function () { self.send(button.payload, button.title); });
+        group.appendChild(b);
+      });
+      bubble.appendChild(group);
+    }
+    this.append(bubble);
+    if (!restoring) this.speak(message.text);
+  };
+
+  Widget.prototype.speak = function (text) {
+    if (!this.o.readAloud || !text || !window.speechSynthesis) return;
+    var utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = "zh-CN";
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(utterance);
+  };
+
+  Widget.prototype.card = function (c) {
+    var card = el("article", "yishi-card");
+    card.setAttribute("aria-label", c.name + " 办事清单");
+    card.appendChild(el("h3", "yishi-card-title", c.name));
+    card.appendChild(el("p", "yishi-summary", c.summary));
+    var s = c.saving, a = c.after;
+    var figures = el("p", "yishi-figures", "一次办：" + a.working_days + "个工作日，跑" + a.visits + "次，交" + a.materials + "份材料");
+    card.appendChild(figures);
+    if (s.visits > 0 || s.materials > 0 || s.working_days > 0) {
+      card.appendChild(el("p", "yishi-saving", "少跑" + s.visits + "次、少交" + s.materials + "份材料、少等" + s.working_days + "个工作日"));
+    }
+    card.appendChild(this.materialsList(c));
+    card.appendChild(this.itemsList(c));
+    card.appendChild(this.channelsList(c));
+    card.appendChild(el("p", "yishi-notice", c.notice));
+    var actions = el("p", "yishi-card-actions");
+    var link = el("a", "yishi-print", "打印清单 / 在新页面查看");
+    link.href = checklistUrl(this.o.server, c);
+    link.target = "_blank";
+    link.rel = "noopener";
+    actions.appendChild(link);
+    card.appendChild(actions);
+    if (this.o.showQr) {
+      var qr = el("img", "yishi-qr");
+      qr.src = this.o.server + "/qr/" + encodeURIComponent(c.slug) + ".svg" + link.href.slice(link.href.indexOf("?") >= 0 ? link.href.indexOf("?") : link.href.length);
+      qr.alt = "用手机扫码，带走这份清单";
+      actions.appendChild(qr);
+    }
+    this.speak(c.name + "。" + figures.textContent);
+    return card;
+  };
+
+  Widget.prototype.materialsList = function (c) {
+    var box = el("section", "yishi-section");
+    box.appendChild(el("h4", null, "需要准备的材料（" + c.materials.length + "份）"));
+    if (!c.materials.length) { box.appendChild(el("p", null, "按您的情况，这件事不需要另外提交材料。")); return box; }
+    var itemNames = {};
+    c.items.forEach(function (i) { itemNames[i.id] = i.name; });
+    var list = el("ul", "yishi-materials");
+    c.materials.forEach(function (m, index) {
+      var li = el("li", "yishi-material" + (m.skip ? " yishi-skip" : ""));
+      var id = "yishi-m-" + c.slug + "-" + index + "-" + Math.random().toString(36).slice(2, 7);
+      var tick = el("input");
+      tick.type = "checkbox";
+      tick.id = id;
+      var label = el("label", "yishi-m-name");
+      label.htmlFor = id;
+      label.appendChild(el("span", "yishi-visually-hidden", "我已准备："));
+      label.appendChild(document.createTextNode(m.name));
+      li.appendChild(tick);
+      li.appendChild(label);
+      var counts = [];
+      if (m.originals) counts.push("原件" + m.originals + "份");
+      if (m.copies) counts.push("复印件" + m.copies + "份");
+      li.appendChild(el("span", "yishi-m-count", counts.join("、")));
+      if (m.if_applicable) li.appendChild(el("span", "yishi-tag", "如适用"));
+      if (m.skip_reason) li.appendChild(el("span", "yishi-m-skip", m.skip_reason));
+      var uses = m.items.map(function (i) { return itemNames[i]; }).filter(Boolean);
+      if (uses.length) li.appendChild(el("span", "yishi-m-uses", "用于：" + uses.join("、")));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    return box;
+  };
+
+  Widget.prototype.itemsList = function (c) {
+    var box = el("details", "yishi-section");
+    box.appendChild(el("summary", null, "包含的事项（" + c.items.length + "项）"));
+    var list = el("ul", "yishi-items");
+    c.items.forEach(function (i) {
+      var li = el("li", null, i.name + " — " + i.department.name + "，" + i.working_days + "个工作日");
+      if (i.if_applicable) li.appendChild(el("span", "yishi-tag", "如适用"));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    return box;
+  };
+
+  Widget.prototype.channelsList = function (c) {
+    var box = el("details", "yishi-section");
+    box.appendChild(el("summary", null, "在哪里办"));
+    var list = el("ul", "yishi-channels");
+    c.channels.forEach(function (ch) {
+      var li = el("li");
+      li.appendChild(el("strong", null, ch.name));
+      var detail = [ch.address, ch.hours].filter(Boolean).join("，");
+      if (detail) li.appendChild(el("span", null, "：" + detail));
+      var url = ch.url && safeUrl(ch.url);
+      if (url) {
+        var a = el("a", null, url);
+        a.href = url;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        li.appendChild(el("span", null, " "));
+        li.appendChild(a);
+      }
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    return box;
+  };
+
+  window.Yishi = {
+    init: function (options) {
+      var merged = {};
+      Object.keys(DEFAULTS).forEach(function (k) { merged[k] = DEFAULTS[k]; });
+      Object.keys(options || {}).forEach(function (k) { merged[k] = options[k]; });
+      merged.server = String(merged.server).replace(/\/$/, "");
+      if (!document.querySelector('link[data-yishi]')) {
+        var css = document.createElement("link");
+        css.rel = "stylesheet";
+        css.href = merged.server + "/static/yishi-widget.css";
+        css.setAttribute("data-yishi", "");
+        document.head.appendChild(css);
+      }
+      return new Widget(merged);
+    }
+  };
+})();
