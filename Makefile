@@ -8,7 +8,7 @@ SOURCES := $(shell find catalogue/sources -name '*.yaml' 2>/dev/null)
 CATALOGUE := build/catalogue.db
 RASA_ARGS := --config bot/config.yml --domain build/rasa/domain
 
-.PHONY: help install catalogue check model run test test-unit test-rasa eval bench clean
+.PHONY: help install browser catalogue check model run test test-unit test-rasa eval bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 install: $(VENV)/.installed  ## create .venv and install everything
+
+browser:  ## Debian's Chromium and CJK fonts for the browser tests (apt, once)
+	@scripts/install-browser.sh
 
 $(CATALOGUE): $(VENV)/.installed $(SOURCES) $(wildcard catalogue/*.py catalogue/*.yaml) bot/domain.yml
 	@echo "==> building the catalogue"
@@ -39,7 +42,7 @@ run: model  ## build and train what is needed, start all servers (Ctrl-C stops t
 
 test: test-rasa test-unit  ## every test: unit, data, API, Rasa data and conversations, end to end
 
-test-unit: model
+test-unit: model browser
 	@$(PY) -m pytest
 
 test-rasa: model

@@ -58,5 +58,5 @@ echo "==> warming up (jieba, the model, the catalogue) so the first citizen is n
 .venv/bin/python scripts/warmup.py
 
 echo
-echo "Yishi is running: http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/api/bundles   (chat: $YISHI_RASA_URL/webhooks/rest/webhook; Ctrl-C stops it)"
+echo "Yishi is running: http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/   (kiosk: /kiosk; Ctrl-C stops it)"
 wait -n "${pids[@]}"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian's Chromium and CJK fonts for the browser tests (test tools cannot download browsers here).
+set -euo pipefail
+if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "The browser tests need: sudo apt-get install chromium chromium-driver fonts-noto-cjk" >&2
+  exit 1
+fi
+echo "==> installing chromium, chromium-driver and fonts-noto-cjk (once)"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk > /dev/null

@@ -1,0 +1,208 @@
+"""The citizen surfaces in a real headless Chromium against the running stack (real Rasa, action server, app)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.stack import PROJECT, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = PROJECT / "tests" / "artifacts"
+if not os.path.exists(CHROMIUM):  # never skip silently: .ci/run installs it, a developer installs it once
+    raise RuntimeError("Debian's chromium is missing: apt-get install chromium chromium-driver fonts-noto-cjk")
+
+
+@pytest.fixture(scope="module")
+def web_url(stack, tmp_path_factory):
+    """The web app under gunicorn, as `make run` serves it, in front of the test stack."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("web")
+    env = stack.env | {"YISHI_WEB_DB": str(folder / "web.db"), "YISHI_KIOSK_COUNTDOWN_S": "2",
+                       "YISHI_SECRET_KEY": "browser-tests"}
+    process = subprocess.Popen([str(PROJECT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                "web_widget:create_app()"], cwd=PROJECT, env=env,
+                               stdout=open(folder / "web.log", "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=False)
+
+
+def wait_until(page, expression: str, timeout: float = 15) -> None:
+    """Poll a JavaScript expression (page.wait_for_function would need 'unsafe-eval', which our CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(expression)
+        time.sleep(0.1)
+
+
+def ask(page, text: str) -> None:
+    page.fill("#yishi-input", text)
+    page.press("#yishi-input", "Enter")
+
+
+def open_widget(page, url: str) -> None:
+    page.goto(url + "/")
+    page.click(".yishi-launcher")
+    page.wait_for_selector(".yishi-bot")
+
+
+def test_widget_answers_with_the_bundle_card(page, web_url):
+    open_widget(page, web_url)
+    assert page.get_attribute(".yishi-log", "aria-live") == "polite"
+    ask(page, "我要开健身房")
+    card = page.wait_for_selector(".yishi-card", timeout=20000)
+    assert card.query_selector(".yishi-card-title").inner_text() == "我要开健身房"
+    assert "少跑4次、少交16份材料、少等29个工作日" in card.inner_text()
+    assert len(card.query_selector_all(".yishi-material input[type=checkbox]")) == 25
+    assert "如适用" in card.inner_text() and "本清单仅供参考，以窗口最新要求为准。" in card.inner_text()
+    page.wait_for_selector(".yishi-bot .yishi-choice")  # the first situational question, as buttons
+    card.scroll_into_view_if_needed()
+    shot(page, "widget-card.png")
+
+
+def test_clarify_by_clicking_and_buttons_stay_usable(page, web_url):
+    open_widget(page, web_url)
+    ask(page, "我想开个店")
+    page.wait_for_selector(".yishi-choice:has-text('我要开健身房')", timeout=20000)
+    page.click(".yishi-choice:has-text('我要开洗车场')")
+    page.wait_for_selector(".yishi-card-title:has-text('我要开洗车场')", timeout=20000)
+    page.click(".yishi-choice:has-text('我要开健身房')")  # an earlier button still works
+    page.wait_for_selector(".yishi-card-title:has-text('我要开健身房')", timeout=20000)
+
+
+def test_reload_keeps_the_conversation_and_restart_clears_it(page, web_url):
+    open_widget(page, web_url)
+    ask(page, "二手房过户")
+    page.wait_for_selector(".yishi-card", timeout=20000)
+    page.reload()
+    page.click(".yishi-launcher")
+    page.wait_for_selector(".yishi-user:has-text('二手房过户')", timeout=10000)
+    assert page.query_selector(".yishi-card-title").inner_text().startswith("二手房转移登记")
+    page.click(".yishi-restart")
+    wait_until(page, "document.querySelectorAll('.yishi-log > *').length === 1")
+    page.reload()
+    page.click(".yishi-launcher")
+    page.wait_for_selector(".yishi-bot")
+    assert page.query_selector(".yishi-user") is None
+
+
+def test_user_text_is_shown_as_text_never_as_html(page, web_url):
+    open_widget(page, web_url)
+    payload = "<img src=x onerror=alert(1)>"
+    ask(page, payload)
+    wait_until(page, "document.querySelectorAll('.yishi-bot').length >= 2", 20)
+    assert page.query_selector(".yishi-user p").inner_text() == payload
+    assert page.query_selector(".yishi-log img") is None
+    assert page.dialogs == []
+
+
+def test_keyboard_alone_reaches_the_input_and_the_buttons(page, web_url):
+    page.goto(web_url + "/")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.className") == "yishi-launcher":
+            break
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "yishi-input"
+    page.keyboard.type("我想开个店")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".yishi-choice", timeout=20000)
+    page.focus(".yishi-choice")  # the buttons are real <button>s in the tab order
+    for _ in range(60):
+        if "yishi-choice" in page.evaluate("document.activeElement.className"):
+            break
+        page.keyboard.press("Tab")
+    assert "yishi-choice" in page.evaluate("document.activeElement.className")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".yishi-card", timeout=20000)
+
+
+def test_elderly_mode_enlarges_the_type(page, web_url):
+    open_widget(page, web_url)
+    before = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.yishi-log')).fontSize)")
+    page.click(".yishi-tool:has-text('长辈模式')")
+    after = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.yishi-log')).fontSize)")
+    assert after > before * 1.2
+
+
+def test_phone_sized_screen(browser, web_url):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN", is_mobile=True)
+    page = context.new_page()
+    open_widget(page, web_url)
+    box = page.query_selector(".yishi-panel").bounding_box()
+    assert box["width"] <= 375 and box["x"] >= 0
+    context.close()
+
+
+def test_kiosk_starts_from_stages_and_idles_back_to_its_start(page, web_url):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(web_url + "/kiosk?idle=3")
+    page.click(".stage:has-text('老年')")
+    page.wait_for_selector(".yishi-choice:has-text('退休一件事')", timeout=20000)
+    page.click(".yishi-choice:has-text('退休一件事')")
+    page.wait_for_selector(".yishi-card .yishi-qr", timeout=20000)
+    shot(page, "kiosk.png")
+    page.wait_for_selector("#idle:not([hidden])", timeout=15000)
+    shot(page, "kiosk-idle.png")
+    page.wait_for_selector("#idle[hidden]", state="attached", timeout=15000)
+    wait_until(page, "document.querySelectorAll('.yishi-log > *').length === 1", 10)
+    assert page.query_selector(".yishi-card") is None
+    assert page.evaluate("localStorage.length + sessionStorage.length") <= 1  # only the elderly-mode flag
+
+
+def test_checklist_page_renders_and_prints_on_a4(page, web_url, tmp_path):
+    page.goto(web_url + "/checklist/gym?has_licence=no&gym_facilities=swimming")
+    assert page.inner_text("h1") == "我要开健身房"
+    assert page.query_selector("img.qr").evaluate("img => img.naturalWidth") > 0
+    shot(page, "checklist.png")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4 minus 12 mm margins, at 96 dpi
+    assert page.evaluate("document.documentElement.scrollWidth") <= 718  # nothing sticks out sideways
+    assert not page.query_selector("#print").is_visible()  # the print button is not printed
+    pdf = tmp_path / "checklist.pdf"
+    page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 1 <= pages <= 3
