@@ -110,7 +110,7 @@ def main() -> None:
             one_user(stack)
             many_users(stack)
             names = ("action server", "Rasa server")
-            print("memory: " + ", ".join(f"{n} {rss_mb(p.pid):.0f} MB" for n, p in zip(names, stack.processes)))
+            print("memory: " + ", ".join(f"{n} {rss_mb(p.pid):.0f} MB" for n, p in zip(names, stack.processes, strict=True)))
         finally:
             stack.stop()
         if not args.skip_training:

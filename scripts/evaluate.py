@@ -66,7 +66,7 @@ def evaluate(cases: list[dict], parses: list[dict], records: dict) -> dict:
     oos_true = oos_predicted = oos_correct = 0
     ambiguous_total = asked_back = 0
     errors: dict[str, list[dict]] = defaultdict(list)
-    for case, parse in zip(cases, parses):
+    for case, parse in zip(cases, parses, strict=True):
         decision = effective(decide(parse, spotted := browse.spot(records, normalize(parse.get("text") or ""))),
                              spotted)
         fell_back = declares_out_of_scope(decision)
@@ -139,7 +139,7 @@ def main() -> int:
     parses = asyncio.run(parse_all(args.model, [c["text"] for c in cases]))
     result = evaluate(cases, parses, db.load(db.connect(config.db_path())))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]} for case, parse in zip(cases, parses)]
+    result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]} for case, parse in zip(cases, parses, strict=True)]
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print_report(result)
     return 0

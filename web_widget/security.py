@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'")
 
 
+def _allowed_origin() -> str | None:
+    """The request's Origin when it is one of the sites allowed to embed the widget (YISHI_WIDGET_ORIGINS)."""
+    origin = request.headers.get("Origin")
+    allowed = current_app.config["WIDGET_ORIGINS"]
+    return origin if origin and origin != "null" and origin in allowed else None
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def preflight():
+        if request.method == "OPTIONS" and request.path.startswith("/chat/"):
+            response = app.make_response(("", 204))
+            if _allowed_origin():
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+                response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+                response.headers["Access-Control-Max-Age"] = "600"
+            return response
+        return None
+
     @app.after_request
     def headers(response):
+        origin = _allowed_origin()
+        if origin and request.path.startswith(("/chat/", "/static/", "/qr/")):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"

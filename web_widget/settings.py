@@ -37,11 +37,13 @@ def from_env() -> dict:
         "RATE_PER_IP": int(env("YISHI_RATE_PER_IP", "300")),
         "SECRET_KEY": _secret_key(build),
         "RASA_JWT_SECRET": env("YISHI_RASA_JWT_SECRET", ""),
+        "WIDGET_ORIGINS": [o.strip() for o in env("YISHI_WIDGET_ORIGINS", "").split(",") if o.strip()],
         "KIOSK_IDLE_S": int(env("YISHI_KIOSK_IDLE_S", "90")),
         "KIOSK_COUNTDOWN_S": int(env("YISHI_KIOSK_COUNTDOWN_S", "15")),
         "PERMANENT_SESSION_LIFETIME": int(env("YISHI_SESSION_HOURS", "24")) * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
+        # embedding on another site needs SameSite=None, which browsers accept only with Secure (HTTPS)
+        "SESSION_COOKIE_SAMESITE": "None" if env("YISHI_WIDGET_ORIGINS") and env("YISHI_COOKIE_SECURE") == "1" else "Lax",
         "SESSION_COOKIE_SECURE": env("YISHI_COOKIE_SECURE", "0") == "1",
         "JSON_AS_ASCII": False,
     }

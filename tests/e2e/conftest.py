@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests import stack as stack_module
+from web_widget import create_app
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,10 @@ def custom_of(messages: list[dict], kind: str) -> dict:
     found = [c for c in customs(messages) if c.get("type") == kind]
     assert found, f"no {kind} payload in {messages}"
     return found[0]
+
+
+@pytest.fixture
+def web(stack, tmp_path):
+    """The web app (Flask test client side) in front of the real stack."""
+    return create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URL": stack.rasa_url,
+                       "SECRET_KEY": "test"})

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from web_widget import create_app, store
-
 from .conftest import custom_of
-
-
-@pytest.fixture
-def web(stack, mini_db, tmp_path):
-    return create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URL": stack.rasa_url,
-                       "SECRET_KEY": "test"})
 
 
 def test_a_conversation_through_the_web_app(web):

@@ -1,10 +1,24 @@
-"""Runs last in the session (file name order): it stops the shared stack's action server."""
+"""Runs last in the session (file name order): it freezes, then stops, the shared stack's action server."""
 
 from __future__ import annotations
 
-from web_widget import store
+import signal
 
-from .test_web_chat import web  # noqa: F401 - the fixture
+from web_widget import create_app, store
+
+
+def test_frozen_action_server_gives_a_fallback_within_the_web_apps_timeout(stack, tmp_path):
+    """Rasa would wait 300 s for a frozen action server (finding 3); the web app gives up after its own timeout."""
+    impatient = create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URL": stack.rasa_url,
+                            "SECRET_KEY": "test", "CHAT_TIMEOUT_S": 2})
+    stack.processes[0].send_signal(signal.SIGSTOP)
+    try:
+        response = impatient.test_client().post("/chat/message", json={"text": "我要开健身房，电话13800138000"})
+    finally:
+        stack.processes[0].send_signal(signal.SIGCONT)
+    assert response.status_code == 200 and response.json["messages"][0]["custom"] == {"type": "fallback"}
+    with impatient.app_context():
+        assert [(k["text"], k["reason"]) for k in store.unanswered()] == [("我要开健身房，电话138****8000", "timeout")]
 
 
 def test_action_server_down_gives_a_polite_fallback(web, stack):

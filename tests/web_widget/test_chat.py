@@ -63,3 +63,18 @@ def test_rate_limit_answers_with_a_friendly_429(app):
     assert codes == [200, 200, 200, 429]
     response = client.post("/chat/message", json={"text": "再来"})
     assert response.json["error"] == "您发送得太快了，请稍等一分钟再试。" and response.headers["Retry-After"] == "60"
+
+
+def test_only_allowed_sites_may_call_the_chat_across_origins(mini_db, tmp_path):
+    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                      "RASA_URL": f"http://127.0.0.1:{free_port()}", "SECRET_KEY": "test",
+                      "WIDGET_ORIGINS": ["https://www.longquanyi.gov.cn"]})
+    client = app.test_client()
+    allowed = client.options("/chat/message", headers={"Origin": "https://www.longquanyi.gov.cn",
+                                                       "Access-Control-Request-Method": "POST"})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://www.longquanyi.gov.cn"
+    assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
+    for origin in ("https://evil.example", "null"):
+        refused = client.post("/chat/message", json={"text": "你好"}, headers={"Origin": origin})
+        assert "Access-Control-Allow-Origin" not in refused.headers
