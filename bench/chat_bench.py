@@ -105,14 +105,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         first_message(Path(tmp) / "cold")
-        stack = stack_module.start(Path(tmp) / "stack")
-        try:
-            one_user(stack)
-            many_users(stack)
-            names = ("action server", "Rasa server")
-            print("memory: " + ", ".join(f"{n} {rss_mb(p.pid):.0f} MB" for n, p in zip(names, stack.processes, strict=True)))
-        finally:
-            stack.stop()
+        for servers in (1, 2):
+            stack = stack_module.start(Path(tmp) / f"stack-{servers}", rasa_servers=servers)
+            try:
+                print(f"-- {servers} Rasa server(s), conversations pinned by sender (as the web app does)")
+                one_user(stack)
+                many_users(stack)
+                names = ["action server"] + [f"Rasa server {i + 1}" for i in range(servers)]
+                print("memory: " + ", ".join(f"{n} {rss_mb(p.pid):.0f} MB"
+                                             for n, p in zip(names, stack.processes, strict=True)))
+            finally:
+                stack.stop()
         if not args.skip_training:
             training(Path(tmp) / "models")
 

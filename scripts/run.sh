@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1
 export YISHI_RASA_PORT="${YISHI_RASA_PORT:-5005}" YISHI_ACTIONS_PORT="${YISHI_ACTIONS_PORT:-5055}"
 export YISHI_WEB_HOST="${YISHI_WEB_HOST:-127.0.0.1}" YISHI_WEB_PORT="${YISHI_WEB_PORT:-8000}"
-export YISHI_RASA_URL="${YISHI_RASA_URL:-http://127.0.0.1:$YISHI_RASA_PORT}"
+# Several Rasa servers share the load (one core each); the web app pins every conversation to one.
+YISHI_RASA_SERVERS="${YISHI_RASA_SERVERS:-2}"
+rasa_ports=()
+for i in $(seq 0 $(( YISHI_RASA_SERVERS - 1 ))); do rasa_ports+=($(( YISHI_RASA_PORT + i ))); done
+urls=(); for port in "${rasa_ports[@]}"; do urls+=("http://127.0.0.1:$port"); done
+export YISHI_RASA_URLS="${YISHI_RASA_URLS:-$(IFS=,; echo "${urls[*]}")}"
 export YISHI_ACTION_URL="${YISHI_ACTION_URL:-http://127.0.0.1:$YISHI_ACTIONS_PORT/webhook}"
 export YISHI_TRACKER_DB="${YISHI_TRACKER_DB:-build/rasa.db}"
 export YISHI_LOG_DIR="${YISHI_LOG_DIR:-build/logs}"
@@ -39,11 +44,13 @@ SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions -p "$YISHI_ACT
   > "$YISHI_LOG_DIR/actions.log" 2>&1 &
 pids+=($!)
 
-echo "==> starting the Rasa server on 127.0.0.1:$YISHI_RASA_PORT (about 20 s)"
-.venv/bin/rasa run --model models/yishi.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
-  -i 127.0.0.1 -p "$YISHI_RASA_PORT" --enable-api --jwt-secret "$YISHI_RASA_JWT_SECRET" --jwt-method HS256 \
-  --log-file "$YISHI_LOG_DIR/rasa.log" > "$YISHI_LOG_DIR/rasa.out" 2>&1 &
-pids+=($!)
+for port in "${rasa_ports[@]}"; do
+  echo "==> starting a Rasa server on 127.0.0.1:$port (about 20 s)"
+  .venv/bin/rasa run --model models/yishi.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+    -i 127.0.0.1 -p "$port" --enable-api --jwt-secret "$YISHI_RASA_JWT_SECRET" --jwt-method HS256 \
+    --log-file "$YISHI_LOG_DIR/rasa-$port.log" > "$YISHI_LOG_DIR/rasa-$port.out" 2>&1 &
+  pids+=($!)
+done
 
 echo "==> starting the web app on $YISHI_WEB_HOST:$YISHI_WEB_PORT"
 .venv/bin/gunicorn --bind "$YISHI_WEB_HOST:$YISHI_WEB_PORT" --workers "${YISHI_WEB_WORKERS:-2}" \
@@ -52,7 +59,7 @@ echo "==> starting the web app on $YISHI_WEB_HOST:$YISHI_WEB_PORT"
 pids+=($!)
 
 wait_for "the action server" "http://127.0.0.1:$YISHI_ACTIONS_PORT/health" 60
-wait_for "the Rasa server" "http://127.0.0.1:$YISHI_RASA_PORT/" 180
+for port in "${rasa_ports[@]}"; do wait_for "the Rasa server on $port" "http://127.0.0.1:$port/" 180; done
 wait_for "the web app" "http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/healthz" 30
 echo "==> warming up (jieba, the model, the catalogue) so the first citizen is not the slow one"
 .venv/bin/python scripts/warmup.py

@@ -27,7 +27,11 @@ def post(url: str, body: dict, headers: dict | None = None) -> dict:
 
 
 def main() -> None:
-    rasa = os.environ["YISHI_RASA_URL"]
+    for rasa in os.environ["YISHI_RASA_URLS"].split(","):
+        warm(rasa.strip())
+
+
+def warm(rasa: str) -> None:
     token = jwt.encode({"user": {"username": "yishi-warmup", "role": "admin"}},
                        os.environ["YISHI_RASA_JWT_SECRET"], algorithm="HS256")
     for text in TEXTS:
@@ -42,7 +46,7 @@ def main() -> None:
     elapsed = (time.perf_counter() - started) * 1000
     with sqlite3.connect(os.environ["YISHI_TRACKER_DB"], timeout=10) as db:
         db.execute("delete from events where sender_id = ?", (sender,))
-    print(f"    warm: a message now takes {elapsed:.0f} ms")
+    print(f"    warm: a message to {rasa} now takes {elapsed:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,18 +29,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def route(urls: list[str], sender: str) -> str:
+    """The same choice of Rasa server per conversation as the web app makes (web_widget.chat.rasa_url)."""
+    return urls[zlib.crc32(sender.encode()) % len(urls)]
+
+
 @dataclass
 class Stack:
     folder: Path
-    rasa_port: int
+    rasa_ports: list[int]
     actions_port: int
     jwt_secret: str
     env: dict[str, str]
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: list[subprocess.Popen] = field(default_factory=list)  # the action server, then each Rasa server
+
+    @property
+    def rasa_port(self) -> int:
+        return self.rasa_ports[0]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        return self.rasa_urls[0]
 
     @property
     def tracker_db(self) -> Path:
@@ -50,7 +64,8 @@ class Stack:
 
     def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
         """One message through the REST webhook; the list of bot messages."""
-        return post(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": text}, timeout=timeout)
+        return post(f"{route(self.rasa_urls, sender)}/webhooks/rest/webhook", {"sender": sender, "message": text},
+                    timeout=timeout)
 
     def parse(self, text: str) -> dict:
         return post(f"{self.rasa_url}/model/parse", {"text": text}, {"Authorization": f"Bearer {self.token()}"})
@@ -89,31 +104,33 @@ def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:
     raise TimeoutError(f"{url} not ready after {seconds} s")
 
 
-def start(folder: Path, extra_env: dict[str, str] | None = None) -> Stack:
-    """Both servers on free loopback ports, warmed up; logs in folder/*.log."""
+def start(folder: Path, extra_env: dict[str, str] | None = None, rasa_servers: int = 1) -> Stack:
+    """The action server and rasa_servers Rasa servers on free loopback ports, warmed up; logs in folder/*.log."""
     if not MODEL.exists():
         raise FileNotFoundError(f"{MODEL} is missing: run `make model`")
     folder.mkdir(parents=True, exist_ok=True)
-    stack = Stack(folder, free_port(), free_port(), secrets.token_hex(32), {})
+    stack = Stack(folder, [free_port() for _ in range(rasa_servers)], free_port(), secrets.token_hex(32), {})
     stack.env = os.environ | {
         "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "SANIC_HOST": "127.0.0.1",
         "YISHI_ACTION_URL": f"http://127.0.0.1:{stack.actions_port}/webhook",
-        "YISHI_TRACKER_DB": str(stack.tracker_db), "YISHI_RASA_URL": stack.rasa_url,
+        "YISHI_TRACKER_DB": str(stack.tracker_db), "YISHI_RASA_URLS": ",".join(stack.rasa_urls),
         "YISHI_RASA_JWT_SECRET": stack.jwt_secret,
     } | (extra_env or {})
     actions_log = open(folder / "actions.log", "w")  # noqa: SIM115 - closed with the process
-    rasa_out = open(folder / "rasa-stdout.log", "w")  # noqa: SIM115
     stack.processes.append(subprocess.Popen(
         [RASA, "run", "actions", "--actions", "actions", "-p", str(stack.actions_port)],
         cwd=PROJECT, env=stack.env, stdout=actions_log, stderr=subprocess.STDOUT))
-    stack.processes.append(subprocess.Popen(
-        [RASA, "run", "--model", str(MODEL), "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-         "-i", "127.0.0.1", "-p", str(stack.rasa_port), "--enable-api", "--jwt-secret", stack.jwt_secret,
-         "--jwt-method", "HS256", "--log-file", str(folder / "rasa.log")],
-        cwd=PROJECT, env=stack.env, stdout=rasa_out, stderr=subprocess.STDOUT))
+    for index, port in enumerate(stack.rasa_ports):
+        rasa_out = open(folder / f"rasa-{index}-stdout.log", "w")  # noqa: SIM115
+        stack.processes.append(subprocess.Popen(
+            [RASA, "run", "--model", str(MODEL), "--endpoints", "bot/endpoints.yml", "--credentials",
+             "bot/credentials.yml", "-i", "127.0.0.1", "-p", str(port), "--enable-api", "--jwt-secret",
+             stack.jwt_secret, "--jwt-method", "HS256", "--log-file", str(folder / f"rasa-{index}.log")],
+            cwd=PROJECT, env=stack.env, stdout=rasa_out, stderr=subprocess.STDOUT))
     try:
         _wait(f"http://127.0.0.1:{stack.actions_port}/health", 60, stack.processes)
-        _wait(f"{stack.rasa_url}/", 180, stack.processes)
+        for url in stack.rasa_urls:
+            _wait(f"{url}/", 180, stack.processes)
         subprocess.run([sys.executable, str(PROJECT / "scripts" / "warmup.py")], cwd=PROJECT, env=stack.env,
                        check=True, capture_output=True)
     except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zlib
 from typing import Any
 
 import jwt
@@ -27,6 +28,12 @@ def session_id(new: bool = False) -> str:
         session["sid"] = uuid.uuid4().hex
         session.permanent = True
     return session["sid"]
+
+
+def rasa_url(sid: str) -> str:
+    """The Rasa server this conversation lives on: a stable choice per session id, so no lock store is needed."""
+    urls = current_app.config["RASA_URLS"]
+    return urls[zlib.crc32(sid.encode()) % len(urls)]
 
 
 def _reply(messages: list[dict[str, Any]], status: int = 200):
@@ -60,7 +67,7 @@ def message():
         return response, 429
     safe = guard(text)
     try:
-        answer = requests.post(f"{current_app.config['RASA_URL']}/webhooks/rest/webhook",
+        answer = requests.post(f"{rasa_url(sid)}/webhooks/rest/webhook",
                                json={"sender": sid, "message": safe},
                                timeout=current_app.config["CHAT_TIMEOUT_S"])
         messages = answer.json() if answer.ok else []
@@ -81,7 +88,7 @@ def history():
     token = jwt.encode({"user": {"username": "yishi-web", "role": "admin"}},
                        current_app.config["RASA_JWT_SECRET"], algorithm="HS256")
     try:
-        answer = requests.get(f"{current_app.config['RASA_URL']}/conversations/{session['sid']}/tracker",
+        answer = requests.get(f"{rasa_url(session['sid'])}/conversations/{session['sid']}/tracker",
                               headers={"Authorization": f"Bearer {token}"}, timeout=current_app.config["CHAT_TIMEOUT_S"])
         events = answer.json().get("events", []) if answer.ok else []
     except (requests.RequestException, ValueError):

@@ -30,7 +30,9 @@ def from_env() -> dict:
     return {
         "CATALOGUE_DB": env("YISHI_CATALOGUE_DB", str(catalogue_config.db_path())),
         "WEB_DB": env("YISHI_WEB_DB", str(build / "web.db")),
-        "RASA_URL": env("YISHI_RASA_URL", f"http://127.0.0.1:{env('YISHI_RASA_PORT', '5005')}"),
+        # Several Rasa servers may share the load; each conversation always goes to the same one.
+        "RASA_URLS": [u.strip() for u in env("YISHI_RASA_URLS", env("YISHI_RASA_URL", "")).split(",") if u.strip()]
+                     or [f"http://127.0.0.1:{env('YISHI_RASA_PORT', '5005')}"],
         "CHAT_TIMEOUT_S": float(env("YISHI_CHAT_TIMEOUT_S", "8")),
         "CHAT_MAX_CHARS": int(env("YISHI_CHAT_MAX_CHARS", "500")),
         "RATE_PER_SESSION": int(env("YISHI_RATE_PER_SESSION", "20")),  # messages a minute

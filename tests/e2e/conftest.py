@@ -36,5 +36,5 @@ def custom_of(messages: list[dict], kind: str) -> dict:
 @pytest.fixture
 def web(stack, tmp_path):
     """The web app (Flask test client side) in front of the real stack."""
-    return create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URL": stack.rasa_url,
+    return create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URLS": [stack.rasa_url],
                        "SECRET_KEY": "test"})

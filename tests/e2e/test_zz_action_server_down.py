@@ -9,7 +9,7 @@ from web_widget import create_app, store
 
 def test_frozen_action_server_gives_a_fallback_within_the_web_apps_timeout(stack, tmp_path):
     """Rasa would wait 300 s for a frozen action server (finding 3); the web app gives up after its own timeout."""
-    impatient = create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URL": stack.rasa_url,
+    impatient = create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URLS": [stack.rasa_url],
                             "SECRET_KEY": "test", "CHAT_TIMEOUT_S": 2})
     stack.processes[0].send_signal(signal.SIGSTOP)
     try:

@@ -13,7 +13,7 @@ ID_NUMBER = "11010519491231002X"
 @pytest.fixture
 def app(mini_db, tmp_path):
     return create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                       "RASA_URL": f"http://127.0.0.1:{free_port()}", "RATE_PER_SESSION": 3, "SECRET_KEY": "test"})
+                       "RASA_URLS": [f"http://127.0.0.1:{free_port()}"], "RATE_PER_SESSION": 3, "SECRET_KEY": "test"})
 
 
 def unanswered(app) -> list[dict]:
@@ -67,7 +67,7 @@ def test_rate_limit_answers_with_a_friendly_429(app):
 
 def test_only_allowed_sites_may_call_the_chat_across_origins(mini_db, tmp_path):
     app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                      "RASA_URL": f"http://127.0.0.1:{free_port()}", "SECRET_KEY": "test",
+                      "RASA_URLS": [f"http://127.0.0.1:{free_port()}"], "SECRET_KEY": "test",
                       "WIDGET_ORIGINS": ["https://www.longquanyi.gov.cn"]})
     client = app.test_client()
     allowed = client.options("/chat/message", headers={"Origin": "https://www.longquanyi.gov.cn",
@@ -78,3 +78,15 @@ def test_only_allowed_sites_may_call_the_chat_across_origins(mini_db, tmp_path):
     for origin in ("https://evil.example", "null"):
         refused = client.post("/chat/message", json={"text": "你好"}, headers={"Origin": origin})
         assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_each_conversation_stays_on_one_rasa_server(mini_db, tmp_path):
+    from web_widget.chat import rasa_url
+
+    urls = [f"http://127.0.0.1:{port}" for port in (5005, 5006)]
+    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                      "RASA_URLS": urls, "SECRET_KEY": "test"})
+    with app.app_context():
+        chosen = [rasa_url(f"{i:032x}") for i in range(200)]
+        assert chosen == [rasa_url(f"{i:032x}") for i in range(200)]  # stable
+        assert 70 < chosen.count(urls[0]) < 130  # and spread over both
