@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian's Chromium and CJK fonts for the browser tests (test tools cannot download browsers here).
 set -euo pipefail
-if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if dpkg -s chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
