@@ -92,7 +92,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi (一事) command line")
-    groups = parser.add_subparsers(dest="group", required=True)
+    add_commands(parser.add_subparsers(dest="group", required=True))
+    return parser
+
+
+def add_commands(groups: argparse._SubParsersAction) -> None:
+    """The `catalogue` command group, for the `yishi` command line (web_widget.cli adds `staff`)."""
     catalogue = groups.add_parser("catalogue", help="the bundle catalogue")
     commands = catalogue.add_subparsers(dest="command", required=True)
 
@@ -116,7 +121,6 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("text")
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--json", action="store_true")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,11 +21,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["catalogue"] = LiveCatalogue(Path(app.config["CATALOGUE_DB"]))
 
-    from . import api, chat, pages, security, store
+    from . import api, chat, pages, security, staff_auth, store
 
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(staff_auth.bp)
     store.init_app(app)
     security.init_app(app)
 

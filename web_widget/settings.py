@@ -41,6 +41,8 @@ def from_env() -> dict:
         "RASA_JWT_SECRET": env("YISHI_RASA_JWT_SECRET", ""),
         "WIDGET_ORIGINS": [o.strip() for o in env("YISHI_WIDGET_ORIGINS", "").split(",") if o.strip()],
         "KIOSK_IDLE_S": int(env("YISHI_KIOSK_IDLE_S", "90")),
+        "STAFF_IDLE_S": int(env("YISHI_STAFF_IDLE_MIN", "30")) * 60,
+        "STAFF_MAX_S": int(env("YISHI_STAFF_MAX_HOURS", "12")) * 3600,
         "KIOSK_COUNTDOWN_S": int(env("YISHI_KIOSK_COUNTDOWN_S", "15")),
         "PERMANENT_SESSION_LIFETIME": int(env("YISHI_SESSION_HOURS", "24")) * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
