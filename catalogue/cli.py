@@ -123,13 +123,18 @@ def add_commands(groups: argparse._SubParsersAction) -> None:
     search.add_argument("--json", action="store_true")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse argv and run the chosen command; a missing file is a message, not a traceback."""
+    args = parser.parse_args(argv)
     try:
         return args.handler(args)
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(_parser(), argv)
 
 
 if __name__ == "__main__":

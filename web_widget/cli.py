@@ -40,12 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_staff_add)
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    return catalogue_cli.run(parser, argv)
 
 
 if __name__ == "__main__":

@@ -22,18 +22,8 @@ COOKIE = "yishi_staff"
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
-SCHEMA = """
-create table if not exists staff (username text primary key, password_hash text not null, created real not null);
-create table if not exists staff_sessions (token text primary key, username text not null, csrf text not null,
-    created real not null, seen real not null);
-create table if not exists staff_failures (username text not null, at real not null);
-"""
-
-
 def _db():
-    db = store.connection()
-    db.executescript(SCHEMA)
-    return db
+    return store.connection()
 
 
 class AccountError(ValueError):

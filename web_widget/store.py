@@ -1,4 +1,4 @@
-"""The web app's own SQLite file: questions Yishi could not answer, and rate-limit counters.
+"""The web app's own SQLite file: questions Yishi could not answer, rate-limit counters, staff accounts and sessions.
 
 One connection per request in `g`, closed on teardown; WAL so gunicorn workers share it safely.
 """
@@ -15,6 +15,10 @@ create table if not exists unanswered (
     id integer primary key, at real not null, session text not null, text text not null, reason text not null);
 create table if not exists hits (key text not null, at real not null);
 create index if not exists hits_key_at on hits (key, at);
+create table if not exists staff (username text primary key, password_hash text not null, created real not null);
+create table if not exists staff_sessions (token text primary key, username text not null, csrf text not null,
+    created real not null, seen real not null);
+create table if not exists staff_failures (username text not null, at real not null);
 """
 
 
