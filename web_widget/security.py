@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        messages = {404: "没有找到这个页面。", 405: "不支持这种请求方式。"}
+        messages = {404: "没有找到这个页面。", 405: "不支持这种请求方式。", 413: "内容太长了，请精简后再发送。"}
         return error(exc.code or 500, messages.get(exc.code, "请求有误，请稍后再试。"))
 
     @app.errorhandler(FileNotFoundError)

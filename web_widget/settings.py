@@ -49,5 +49,6 @@ def from_env() -> dict:
         # embedding on another site needs SameSite=None, which browsers accept only with Secure (HTTPS)
         "SESSION_COOKIE_SAMESITE": "None" if env("YISHI_WIDGET_ORIGINS") and env("YISHI_COOKIE_SECURE") == "1" else "Lax",
         "SESSION_COOKIE_SECURE": env("YISHI_COOKIE_SECURE", "0") == "1",
+        "MAX_CONTENT_LENGTH": 16 * 1024,  # a chat message is at most 500 characters; refuse huge bodies unread
         "JSON_AS_ASCII": False,
     }

@@ -29,6 +29,8 @@ def test_too_long_or_empty_text_is_refused_before_rasa(app):
     for body in ({"text": "   "}, {"text": 42}, [], {"message": "你好"}):
         assert client.post("/chat/message", json=body).status_code == 400
     assert client.post("/chat/message", data="not json").status_code == 400
+    huge = client.post("/chat/message", data="{" + " " * 1_000_000 + "}", content_type="application/json")
+    assert huge.status_code == 413 and huge.json == {"error": "内容太长了，请精简后再发送。"}
     assert unanswered(app) == []  # nothing was forwarded, so nothing failed
 
 
