@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Dict, Text
 
-from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -40,5 +39,3 @@ def install() -> None:
     """Replace the method (idempotent)."""
     RemoteAction._validate_action_result = _validate_action_result
 
-
-__all__ = ["install", "ValidationError"]

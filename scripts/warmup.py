@@ -19,10 +19,11 @@ import jwt
 TEXTS = ["你好", "我要开健身房", "娃儿刚出生要办啥子", "今天天气怎么样"]
 
 
-def post(url: str, body: dict, headers: dict | None = None) -> dict:
+def post(url: str, body: dict, headers: dict | None = None, timeout: float = 60) -> list | dict:
+    """POST JSON to a loopback server and return the decoded JSON answer."""
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
         return json.loads(response.read())
 
 

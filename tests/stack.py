@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -12,11 +11,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
+
+from scripts.warmup import post
+from web_widget.chat import pin
 
 PROJECT = Path(__file__).resolve().parent.parent
 RASA = str(PROJECT / ".venv" / "bin" / "rasa")
@@ -27,11 +28,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def route(urls: list[str], sender: str) -> str:
-    """The same choice of Rasa server per conversation as the web app makes (web_widget.chat.rasa_url)."""
-    return urls[zlib.crc32(sender.encode()) % len(urls)]
 
 
 @dataclass
@@ -64,7 +60,7 @@ class Stack:
 
     def say(self, sender: str, text: str, timeout: float = 30) -> list[dict]:
         """One message through the REST webhook; the list of bot messages."""
-        return post(f"{route(self.rasa_urls, sender)}/webhooks/rest/webhook", {"sender": sender, "message": text},
+        return post(f"{pin(self.rasa_urls, sender)}/webhooks/rest/webhook", {"sender": sender, "message": text},
                     timeout=timeout)
 
     def parse(self, text: str) -> dict:
@@ -82,13 +78,6 @@ class Stack:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def post(url: str, body: dict, headers: dict | None = None, timeout: float = 30) -> list | dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
 
 
 def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:

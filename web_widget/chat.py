@@ -30,10 +30,13 @@ def session_id(new: bool = False) -> str:
     return session["sid"]
 
 
-def rasa_url(sid: str) -> str:
-    """The Rasa server this conversation lives on: a stable choice per session id, so no lock store is needed."""
-    urls = current_app.config["RASA_URLS"]
+def pin(urls: list[str], sid: str) -> str:
+    """The Rasa server a conversation lives on: a stable choice per session id, so no lock store is needed."""
     return urls[zlib.crc32(sid.encode()) % len(urls)]
+
+
+def rasa_url(sid: str) -> str:
+    return pin(current_app.config["RASA_URLS"], sid)
 
 
 def _reply(messages: list[dict[str, Any]], status: int = 200):
