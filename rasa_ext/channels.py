@@ -49,6 +49,11 @@ class GuardedRestInput(RestInput):
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         return None  # client-supplied metadata would be stored unchecked in the tracker
 
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        blueprint.after_server_start(speedups.freeze_heap)  # the model is loaded before the server starts
+        return blueprint
+
 
 class ContractSocketIOOutput(SocketIOOutput):
     """Sends custom payloads as {"custom": …}, like the REST channel.

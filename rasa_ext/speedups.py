@@ -1,13 +1,20 @@
-"""One measured hot spot of Rasa 3.6, fixed without changing its behaviour.
+"""Measured hot spots of Rasa 3.6 on Yishi's traffic (py-spy under 20 users, bench/chat_bench.py).
 
-RemoteAction._validate_action_result calls jsonschema.validate() on every action response, which
+1. RemoteAction._validate_action_result calls jsonschema.validate() on every action response, which
 re-checks the response schema against its metaschema each time. Under 20 concurrent users that was
 about half of the Rasa server's CPU (py-spy, see bench/chat_bench.py). The same check with the
 validator built once gives the same errors at a fraction of the cost.
+
+2. RemoteAction._action_call_format sends the action server every event of the conversation, each
+earlier bundle answer with its whole checklist (10–25 KB of JSON each), so every action call grew
+with the conversation. Yishi's actions read slots and the latest message only (actions/), never an
+earlier reply's payload, so the checklists of earlier replies are left out of the call; their
+text, buttons and payload type still go. The tracker store and the channels keep them whole.
 """
 
 from __future__ import annotations
 
+import gc
 from functools import lru_cache
 from typing import Any, Dict, Text
 
@@ -35,7 +42,41 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     raise error
 
 
+_rasa_action_call_format = RemoteAction._action_call_format
+
+
+def _without_checklists(event: Dict[Text, Any]) -> Dict[Text, Any]:
+    """A bot event as the action server gets it: an earlier reply's checklist left out."""
+    data = event.get("data")
+    custom = data.get("custom") if isinstance(data, dict) else None
+    if event.get("event") != "bot" or not isinstance(custom, dict) or "checklist" not in custom:
+        return event
+    slim = {key: value for key, value in custom.items() if key != "checklist"}
+    return {**event, "data": {**data, "custom": slim}}
+
+
+def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
+    result = _rasa_action_call_format(self, tracker, domain)
+    state = result["tracker"]
+    state["events"] = [_without_checklists(event) for event in state["events"]]
+    return result
+
+
+def freeze_heap(*_args: Any) -> None:
+    """Move everything alive now out of the garbage collector's reach (a Sanic listener, after start).
+
+    A Rasa server holds millions of long-lived objects (TensorFlow, the model); every full
+    collection walked all of them, 350–470 ms each in the middle of somebody's message (measured
+    with gc.callbacks under bench/chat_bench.py). Frozen, they are never walked again; objects made
+    later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def install() -> None:
-    """Replace the method (idempotent)."""
+    """Replace the methods (idempotent)."""
     RemoteAction._validate_action_result = _validate_action_result
+    RemoteAction._action_call_format = _action_call_format
+
 

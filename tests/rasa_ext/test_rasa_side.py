@@ -1,0 +1,62 @@
+"""Yishi's changes to Rasa's tracker store and action calls, checked against Rasa itself (in a child process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def run(check: str) -> dict:
+    env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false"}
+    done = subprocess.run([sys.executable, "-m", "tests.rasa_ext.rasa_side", check], check=False, cwd=PROJECT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def without_timestamps(value):
+    if isinstance(value, list):
+        return [without_timestamps(v) for v in value]
+    if isinstance(value, dict):
+        return {k: without_timestamps(v) for k, v in value.items() if k != "timestamp"}
+    return value
+
+
+@pytest.fixture(scope="module")
+def stores() -> dict:
+    return run("tracker_store")
+
+
+def test_yishi_tracker_store_stores_and_returns_what_rasas_does(stores):
+    rasa, yishi = stores["SQLTrackerStore"], stores["WalSQLTrackerStore"]
+    assert yishi["rows"] == rasa["rows"] == 27
+    for key in ("latest", "full", "second"):
+        assert without_timestamps(yishi[key]) == without_timestamps(rasa[key]), key
+    assert [e["event"] for e in yishi["latest"]] == ["session_started", "action", "user", "slot", "bot", "action", "user"]
+    assert len(yishi["full"]) == 16 and yishi["unknown"] is None is rasa["unknown"]
+
+
+def test_yishi_tracker_store_is_in_wal_mode(stores):
+    assert stores["WalSQLTrackerStore"]["journal"] == "wal"
+
+
+def test_action_calls_leave_earlier_checklists_out_and_nothing_else():
+    calls = run("action_call")
+    before, after = calls["before"], calls["after"]
+    assert len(before) == len(after)
+    for old, new in zip(before, after, strict=True):
+        if old["event"] != "bot":
+            assert new == old
+            continue
+        assert "checklist" in old["data"]["custom"] and "checklist" not in new["data"]["custom"]
+        assert new["text"] == old["text"]
+        assert new["data"]["custom"] == {"type": "bundle", "bundle": "gym"}
+    # the tracker itself (what the tracker store and the channels get) keeps every checklist
+    assert all("checklist" in data["custom"] for data in calls["tracker_keeps"])
