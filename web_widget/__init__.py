@@ -21,12 +21,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["catalogue"] = LiveCatalogue(Path(app.config["CATALOGUE_DB"]))
 
-    from . import api, chat, pages, security, staff_auth, store
+    from . import (api, chat, pages, security, staff_auth, staff_bench, staff_content, staff_demand, staff_quality,
+                   staff_review, store)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(staff_auth.bp)
+    app.register_blueprint(staff_bench.bp)
+    app.register_blueprint(staff_quality.bp)
+    app.register_blueprint(staff_review.bp)
+    app.register_blueprint(staff_demand.bp)
+    app.register_blueprint(staff_content.bp)
     store.init_app(app)
     security.init_app(app)
 

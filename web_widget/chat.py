@@ -39,6 +39,13 @@ def rasa_url(sid: str) -> str:
     return pin(current_app.config["RASA_URLS"], sid)
 
 
+def rasa_auth() -> dict[str, str]:
+    """The header for Rasa's HTTP API (tracker, parse), which runs with a JWT secret shared with this app."""
+    token = jwt.encode({"user": {"username": "yishi-web", "role": "admin"}},
+                       current_app.config["RASA_JWT_SECRET"], algorithm="HS256")
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _reply(messages: list[dict[str, Any]], status: int = 200):
     response = jsonify(messages=messages)
     response.status_code = status
@@ -88,11 +95,9 @@ def history():
     """This visitor's conversation so far (so a page reload keeps it), read from Rasa's tracker store."""
     if "sid" not in session or not current_app.config["RASA_JWT_SECRET"]:
         return jsonify(turns=[])
-    token = jwt.encode({"user": {"username": "yishi-web", "role": "admin"}},
-                       current_app.config["RASA_JWT_SECRET"], algorithm="HS256")
     try:
         answer = requests.get(f"{rasa_url(session['sid'])}/conversations/{session['sid']}/tracker",
-                              headers={"Authorization": f"Bearer {token}"}, timeout=current_app.config["CHAT_TIMEOUT_S"])
+                              headers=rasa_auth(), timeout=current_app.config["CHAT_TIMEOUT_S"])
         events = answer.json().get("events", []) if answer.ok else []
     except (requests.RequestException, ValueError):
         events = []

@@ -1,12 +1,14 @@
-"""`yishi`: the catalogue commands, and `yishi staff add` for console accounts."""
+"""`yishi`: the catalogue commands, `yishi staff add` for console accounts and `yishi review merge`."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from catalogue import cli as catalogue_cli
+from catalogue import config as catalogue_config
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
@@ -31,6 +33,33 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_merge(args: argparse.Namespace) -> int:
+    from catalogue import db
+    from catalogue.training import intent_name
+
+    from . import review, settings
+
+    source = Path(args.review or settings.from_env()["REVIEW_FILE"])
+    if not source.exists():
+        print(f"no review file at {source}: nothing was labelled yet", file=sys.stderr)
+        return 1
+    database = db.connect(catalogue_config.db_path())
+    try:
+        known = {intent_name(slug) for slug in db.load(database)["bundles"]} | {review.OUT_OF_SCOPE}
+    finally:
+        database.close()
+    report = review.merge(source, Path(args.into), Path(args.heldout), known)
+    for text, intent in report.added:
+        print(f"added\t{intent}\t{text}")
+    for text, intent in report.relabelled:
+        print(f"relabelled\t{intent}\t{text}")
+    for text, why in report.refused:
+        print(f"refused\t{why}\t{text}")
+    print(f"{len(report.added)} added, {len(report.relabelled)} relabelled, {len(report.refused)} refused, "
+          f"{report.unchanged} already there; into {args.into}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi (一事) command line")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -40,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_staff_add)
+    review = groups.add_parser("review", help="messages labelled in the staff console").add_subparsers(
+        dest="command", required=True)
+    merge = review.add_parser("merge", help="merge the review file into the training data, never held-out texts")
+    merge.add_argument("--review", help="the review file (default: YISHI_REVIEW_FILE or review/labelled.yml)")
+    merge.add_argument("--into", default=str(catalogue_config.PROJECT_DIR / "nlu_data" / "reviewed.yml"),
+                       help="the training file to merge into; the other files in its folder are checked too")
+    merge.add_argument("--heldout", default=str(catalogue_config.PROJECT_DIR / "tests" / "eval" / "heldout.yml"),
+                       help="texts that must never be trained on")
+    merge.set_defaults(handler=cmd_review_merge)
     return catalogue_cli.run(parser, argv)
 
 

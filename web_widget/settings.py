@@ -29,7 +29,18 @@ def from_env() -> dict:
     env = os.environ.get
     return {
         "CATALOGUE_DB": env("YISHI_CATALOGUE_DB", str(catalogue_config.db_path())),
+        # the staff console's content section: rebuilds go to a staging file first, then replace the live one
+        "CATALOGUE_SOURCES": str(catalogue_config.sources_dir()),
+        "CATALOGUE_STAGING_DB": env("YISHI_CATALOGUE_STAGING_DB",
+                                    str(catalogue_config.db_path().with_name("catalogue.staging.db"))),
+        "JIEBA_DICT_DIR": str(catalogue_config.dictionary_dir()),
+        "RASA_DATA_DIR": str(catalogue_config.rasa_dir()),
+        "RASA_DOMAIN": str(catalogue_config.domain_file()),
         "WEB_DB": env("YISHI_WEB_DB", str(build / "web.db")),
+        "TRACKER_DB": env("YISHI_TRACKER_DB", str(build / "rasa.db")),  # read-only, for the console
+        # labelled messages wait here, outside nlu_data/, until `yishi review merge`
+        "REVIEW_FILE": env("YISHI_REVIEW_FILE", str(catalogue_config.PROJECT_DIR / "review" / "labelled.yml")),
+        "LOW_CONFIDENCE": float(env("YISHI_LOW_CONFIDENCE", "0.6")),  # console flag; Rasa's own threshold is 0.5
         # Several Rasa servers may share the load; each conversation always goes to the same one.
         "RASA_URLS": [u.strip() for u in env("YISHI_RASA_URLS", env("YISHI_RASA_URL", "")).split(",") if u.strip()]
                      or [f"http://127.0.0.1:{env('YISHI_RASA_PORT', '5005')}"],
@@ -49,6 +60,12 @@ def from_env() -> dict:
         # embedding on another site needs SameSite=None, which browsers accept only with Secure (HTTPS)
         "SESSION_COOKIE_SAMESITE": "None" if env("YISHI_WIDGET_ORIGINS") and env("YISHI_COOKIE_SECURE") == "1" else "Lax",
         "SESSION_COOKIE_SECURE": env("YISHI_COOKIE_SECURE", "0") == "1",
+        # the console's quality page: where `make eval` and the conversation tests write, and what they run on
+        "RESULTS_DIR": env("YISHI_RESULTS_DIR", str(catalogue_config.PROJECT_DIR / "results")),
+        "MODEL_PATH": env("YISHI_MODEL", str(catalogue_config.PROJECT_DIR / "models" / "yishi.tar.gz")),
+        "EVAL_CASES": env("YISHI_EVAL_CASES", str(catalogue_config.PROJECT_DIR / "tests" / "eval" / "heldout.yml")),
+        "CONVERSATION_STORIES": env("YISHI_CONVERSATION_STORIES",
+                                    str(catalogue_config.PROJECT_DIR / "tests" / "conversations")),
         "MAX_CONTENT_LENGTH": 16 * 1024,  # a chat message is at most 500 characters; refuse huge bodies unread
         "JSON_AS_ASCII": False,
     }

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 
@@ -19,6 +21,10 @@ create table if not exists staff (username text primary key, password_hash text 
 create table if not exists staff_sessions (token text primary key, username text not null, csrf text not null,
     created real not null, seen real not null);
 create table if not exists staff_failures (username text not null, at real not null);
+create table if not exists content_log (id integer primary key, at real not null, username text not null,
+    action text not null, kind text, record text, detail text not null);
+create table if not exists review_labels (id integer primary key, at real not null, username text not null,
+    event_id integer not null, sender text not null, text text not null, intent text not null);
 """
 
 
@@ -51,6 +57,42 @@ def unanswered() -> list[dict]:
     return [{"at": r[0], "session": r[1], "text": r[2], "reason": r[3]} for r in rows]
 
 
+def unanswered_between(start: float, end: float) -> list[dict]:
+    """Unanswered questions kept between two timestamps."""
+    rows = connection().execute("select at, session, text, reason from unanswered where at >= ? and at < ? "
+                                "order by id", (start, end)).fetchall()
+    return [{"at": r[0], "session": r[1], "text": r[2], "reason": r[3]} for r in rows]
+
+
+@contextmanager
+def writing() -> Iterator[sqlite3.Connection]:
+    """A write transaction taken at once: one writer at a time across gunicorn's workers."""
+    db = connection()
+    db.execute("begin immediate")
+    try:
+        yield db
+    except BaseException:
+        db.execute("rollback")
+        raise
+    db.execute("commit")
+
+
+def add_label(username: str, event_id: int, sender: str, text: str, intent: str) -> None:
+    """Record who labelled a message, when and how (the review file keeps only the latest label)."""
+    connection().execute("insert into review_labels (at, username, event_id, sender, text, intent) "
+                         "values (?, ?, ?, ?, ?, ?)", (time.time(), username, event_id, sender, text, intent))
+
+
+def labels(event_ids: list[int]) -> dict[int, dict]:
+    """The latest label of each of these messages: {event_id: {"intent", "username", "at"}}."""
+    if not event_ids:
+        return {}
+    marks = ",".join("?" * len(event_ids))
+    rows = connection().execute(f"select event_id, intent, username, at from review_labels "
+                                f"where event_id in ({marks}) order by id", event_ids).fetchall()
+    return {r[0]: {"intent": r[1], "username": r[2], "at": r[3]} for r in rows}
+
+
 def allow(key: str, limit: int, window_s: float = 60.0) -> bool:
     """Count one hit for key; False when key already had `limit` hits in the window."""
     now = time.time()
@@ -61,3 +103,16 @@ def allow(key: str, limit: int, window_s: float = 60.0) -> bool:
         return False
     db.execute("insert into hits (key, at) values (?, ?)", (key, now))
     return True
+
+
+def log_content(username: str, action: str, kind: str | None, record: str | None, detail: str) -> None:
+    """Keep who changed the catalogue's content, when and how (a record marked checked, a publish)."""
+    connection().execute("insert into content_log (at, username, action, kind, record, detail) values (?, ?, ?, ?, ?, ?)",
+                         (time.time(), username, action, kind, record, detail))
+
+
+def content_log(limit: int = 20) -> list[dict]:
+    """The latest content changes, newest first."""
+    rows = connection().execute("select at, username, action, kind, record, detail from content_log "
+                                "order by id desc limit ?", (limit,)).fetchall()
+    return [dict(zip(("at", "username", "action", "kind", "record", "detail"), r, strict=True)) for r in rows]

@@ -20,10 +20,15 @@ if not os.path.exists(CHROMIUM):  # never skip silently: .ci/run installs it, a 
 
 
 @pytest.fixture(scope="module")
-def web_url(stack, tmp_path_factory):
+def web_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("web")
+
+
+@pytest.fixture(scope="module")
+def web_url(stack, web_folder):
     """The web app under gunicorn, as `make run` serves it, in front of the test stack."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("web")
+    folder = web_folder
     env = stack.env | {"YISHI_WEB_DB": str(folder / "web.db"), "YISHI_KIOSK_COUNTDOWN_S": "2",
                        "YISHI_SECRET_KEY": "browser-tests"}
     process = subprocess.Popen([str(PROJECT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
@@ -205,3 +210,38 @@ def test_checklist_page_renders_and_prints_on_a4(page, web_url, tmp_path):
     page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
     assert 1 <= pages <= 3
+
+
+def test_staff_member_logs_in_and_runs_the_test_bench(page, web_url, web_folder, stack):
+    # the account is made as a hall's administrator would: with the CLI, password on stdin
+    made = subprocess.run([str(PROJECT / ".venv/bin/yishi"), "staff", "add", "li.na", "--password-stdin"],
+                          input="a long bench password\n", text=True, capture_output=True, cwd=PROJECT, check=False,
+                          env=stack.env | {"YISHI_WEB_DB": str(web_folder / "web.db")})
+    assert made.returncode == 0, made.stderr
+    page.goto(web_url + "/staff/bench")
+    assert "/staff/login" in page.url  # not logged in: sent to the login page, then back
+    page.fill("input[name=username]", "li.na")
+    page.fill("input[name=password]", "a long bench password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#bench-input")
+    assert page.url.endswith("/staff/bench")
+    page.fill("#bench-input", "想开个洗车铺子")
+    page.press("#bench-input", "Enter")
+    card = page.wait_for_selector("#bench-log .yishi-card", timeout=20000)
+    assert card.query_selector(".yishi-card-title").inner_text() == "我要开洗车场"
+    page.wait_for_selector("#bench-nlu .tokens li")
+    tokens = [t.inner_text() for t in page.query_selector_all("#bench-nlu .tokens li")]
+    assert "".join(tokens) == "想开个洗车铺子"
+    assert "bundle_car_wash" in page.inner_text("#bench-nlu table")
+    assert "直接回答一件事" in page.inner_text("#bench-decision") and "第二名" in page.inner_text("#bench-decision")
+    provenance = page.inner_text("#bench-provenance")
+    assert "事项" in provenance and "来源" in provenance and "未核对" in provenance
+    # a situational answer by button, inside the rendered reply
+    choice = page.query_selector_all("#bench-log .yishi-choice")[0]
+    label = choice.inner_text()
+    choice.click()
+    wait_until(page, "document.querySelectorAll('#bench-log .yishi-user').length == 2")
+    page.wait_for_selector("#bench-log .yishi-card >> nth=1", timeout=20000)
+    assert label in page.inner_text("#bench-log .yishi-user >> nth=1")
+    assert "answer_question" in page.inner_text("#bench-nlu table")
+    shot(page, "staff-bench.png")

@@ -1,6 +1,6 @@
 """Checks that need Rasa itself, run in a child process (pytest's own process never imports rasa).
 
-Usage: python -m tests.rasa_ext.rasa_side <check>; prints one JSON result.
+Usage: python -m tests.rasa_ext.rasa_side <check> [argument]; prints one JSON result.
 """
 
 from __future__ import annotations
@@ -82,5 +82,15 @@ def action_call() -> dict:
             "tracker_keeps": [e.data for e in tracker.events if isinstance(e, BotUttered)]}
 
 
+def nlu_examples(path: str) -> list:
+    """The (intent, text) pairs Rasa's own YAML reader finds in an NLU file."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    data = RasaYAMLReader().read(path)
+    return sorted([m.get("intent"), m.get("text")] for m in data.training_examples)
+
+
+CHECKS = {"tracker_store": tracker_store, "action_call": action_call, "nlu_examples": nlu_examples}
+
 if __name__ == "__main__":
-    print(json.dumps({"tracker_store": tracker_store, "action_call": action_call}[sys.argv[1]](), ensure_ascii=False))
+    print(json.dumps(CHECKS[sys.argv[1]](*sys.argv[2:]), ensure_ascii=False))

@@ -13,9 +13,9 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def run(check: str) -> dict:
+def run(check: str, *arguments: str):
     env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false"}
-    done = subprocess.run([sys.executable, "-m", "tests.rasa_ext.rasa_side", check], check=False, cwd=PROJECT, env=env,
+    done = subprocess.run([sys.executable, "-m", "tests.rasa_ext.rasa_side", check, *arguments], check=False, cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -341,20 +341,34 @@
     return box;
   };
 
+  function settings(options) {
+    var merged = {};
+    Object.keys(DEFAULTS).forEach(function (k) { merged[k] = DEFAULTS[k]; });
+    Object.keys(options || {}).forEach(function (k) { merged[k] = options[k]; });
+    merged.server = String(merged.server).replace(/\/$/, "");
+    if (!document.querySelector('link[data-yishi]')) {
+      var css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = merged.server + "/static/yishi-widget.css";
+      css.setAttribute("data-yishi", "");
+      document.head.appendChild(css);
+    }
+    return merged;
+  }
+
   window.Yishi = {
     init: function (options) {
-      var merged = {};
-      Object.keys(DEFAULTS).forEach(function (k) { merged[k] = DEFAULTS[k]; });
-      Object.keys(options || {}).forEach(function (k) { merged[k] = options[k]; });
-      merged.server = String(merged.server).replace(/\/$/, "");
-      if (!document.querySelector('link[data-yishi]')) {
-        var css = document.createElement("link");
-        css.rel = "stylesheet";
-        css.href = merged.server + "/static/yishi-widget.css";
-        css.setAttribute("data-yishi", "");
-        document.head.appendChild(css);
-      }
-      return new Widget(merged);
+      return new Widget(settings(options));
+    },
+    /* Render replies into container exactly as the chat does, without a chat box (the staff test bench).
+     * options.onChoice(payload, title) is called when a button is pressed. */
+    render: function (container, messages, options) {
+      var view = Object.create(Widget.prototype);
+      view.o = settings(options);
+      view.log = container;
+      view.send = function (payload, title) { if (view.o.onChoice) view.o.onChoice(payload, title); };
+      messages.forEach(function (message) { view.say(message, true); });
+      return view;
     }
   };
 })();

@@ -1,0 +1,156 @@
+"""The console's test bench: a message goes through the real assistant, and staff see why it answered so.
+
+One call to /staff/api/bench sends the text to Rasa's NLU (/model/parse: intent ranking, entities,
+the jieba tokens) and through the REST channel (the real reply, actions included), then explains it
+with the same code the actions use: actions.understanding.decide for the bundle choice and
+catalogue.provenance for the checklist. Bench conversations use their own sender ids
+(`staff-bench-…`), which the review and demand pages leave out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import requests
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from actions.understanding import CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, decide
+from catalogue import browse
+from catalogue.checklist import BadAnswer, UnknownBundle
+from catalogue.provenance import provenance
+from catalogue.training import slug_of
+from chattext import guard, is_button_payload, normalize
+
+from .chat import pin, rasa_auth
+from .conversations import BENCH_PREFIX
+from .staff_auth import current_staff, login_required
+
+bp = Blueprint("staff_bench", __name__)
+SENDER_PREFIX = BENCH_PREFIX
+FALLBACK_THRESHOLD, AMBIGUITY_THRESHOLD = 0.5, 0.15  # bot/config.yml FallbackClassifier, shown for reference
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer."""
+
+
+@bp.get("/staff/bench")
+@login_required
+def page():
+    return render_template("staff/bench.html", staff=current_staff(), max_chars=current_app.config["CHAT_MAX_CHARS"])
+
+
+def _sender(value: Any) -> str:
+    """The bench conversation's id: the one the page holds, or a new one (never a citizen's)."""
+    if isinstance(value, str) and value.startswith(SENDER_PREFIX) and len(value) <= 64 \
+            and value[len(SENDER_PREFIX):].isalnum():
+        return value
+    return SENDER_PREFIX + secrets.token_hex(8)
+
+
+def _rasa(method: str, url: str, **kwargs: Any) -> Any:
+    try:
+        answer = requests.request(method, url, timeout=current_app.config["CHAT_TIMEOUT_S"], **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        current_app.logger.warning("test bench: %s %s failed: %s", method, url.split("?")[0], type(exc).__name__)
+        raise RasaUnavailable from exc
+
+
+def _tokens(text: str, parse: dict[str, Any]) -> list[str]:
+    """The tokens DIET saw: Rasa's own token spans (into the text as sent) cut out of that text."""
+    return [text[start:end] for start, end in parse.get("text_tokens") or []]
+
+
+def _explain(parse: dict[str, Any], spotted: list[str], names: dict[str, str], button: bool) -> dict[str, Any]:
+    """The decision as the actions make it, with the two best bundle intents and the thresholds."""
+    decision = decide(parse, spotted)
+    ranking = parse.get("intent_ranking") or []
+    bundles = [{"bundle": slug_of(r["name"]), "name": names.get(slug_of(r["name"]) or "", r["name"]),
+                "confidence": r.get("confidence", 0.0)} for r in ranking if slug_of(r.get("name") or "")]
+    top = (parse.get("intent") or {})
+    return {
+        "kind": decision.kind,
+        "bundles": [{"bundle": s, "name": names.get(s, s)} for s in decision.bundles],
+        "intent": decision.intent,
+        "top_intent": top.get("name"),
+        "top_confidence": top.get("confidence"),
+        "best_bundle": bundles[0] if bundles else None,
+        "runner_up": bundles[1] if len(bundles) > 1 else None,
+        "spotted": [{"bundle": s, "name": names.get(s, s)} for s in spotted],
+        "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button),
+        "thresholds": {"fallback": FALLBACK_THRESHOLD, "ambiguity": AMBIGUITY_THRESHOLD,
+                       "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
+    }
+
+
+def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False) -> str:
+    """The rule of actions/understanding.py that made the decision, in words."""
+    if button:
+        return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
+    if kind == "intent":
+        return f"识别为“{top}”（不是某一件事），按对话规则回答，不改变当前的“一件事”。"
+    if top == "nlu_fallback":
+        lead = f"最高置信度低于{FALLBACK_THRESHOLD}，或前两名相差不到{AMBIGUITY_THRESHOLD}，分类器没有把握；"
+    elif top == "out_of_scope":
+        lead = "分类器认为不属于任何“一件事”；"
+    else:
+        lead = "分类器有把握地选了一件事；"
+    if kind == "bundle":
+        named = top in ("nlu_fallback", "out_of_scope") and chosen[0] in spotted
+        return lead + ("但原文逐字出现了它的名称或别名，直接回答。" if named else "直接回答这一件事。")
+    if kind == "clarify":
+        return lead + ("原文提到了不止一件事，请群众选择。" if len(spotted) >= 2
+                       else f"置信度不低于{CANDIDATE_CONFIDENCE}的候选拿来反问（只有一个候选时须不低于{LONE_CANDIDATE_CONFIDENCE}）。")
+    return lead + "没有足够接近的候选，如实告诉群众这不属于“一事一次办”，并给出浏览、12345和窗口。"
+
+
+def _checklist_shown(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for message in messages:
+        custom = message.get("custom") or {}
+        if custom.get("type") == "bundle" and isinstance(custom.get("checklist"), dict):
+            return custom["checklist"]
+    return None
+
+
+@bp.post("/staff/api/bench")
+@login_required
+def run():
+    """Body {"text": "…", "sender": "staff-bench-…"}: the reply and everything behind it."""
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return jsonify(error="请输入一句话。"), 400
+    limit = current_app.config["CHAT_MAX_CHARS"]
+    if len(text) > limit:
+        return jsonify(error=f"这句话有{len(text)}个字，群众最多能发{limit}字。"), 400
+    sender, safe = _sender(body.get("sender")), guard(text)
+    rasa = pin(current_app.config["RASA_URLS"], sender)
+    try:
+        parse = _rasa("POST", f"{rasa}/model/parse", json={"text": safe}, headers=rasa_auth())
+        messages = _rasa("POST", f"{rasa}/webhooks/rest/webhook", json={"sender": sender, "message": safe})
+        tracker = _rasa("GET", f"{rasa}/conversations/{sender}/tracker?include_events=NONE", headers=rasa_auth())
+    except RasaUnavailable:
+        return jsonify(error="助手（Rasa）没有响应：请确认 make run 已启动全部服务。"), 503
+    records = current_app.extensions["catalogue"].records()
+    names = {slug: b["name"] for slug, b in records["bundles"].items()}
+    shown = _checklist_shown(messages if isinstance(messages, list) else [])
+    origin = None
+    if shown:
+        answers = {q["key"]: q["answer"] for q in shown.get("questions", []) if q.get("answer")}
+        try:
+            origin = provenance(records, shown["slug"], answers)
+        except (UnknownBundle, BadAnswer):
+            origin = None  # the catalogue changed between the reply and now
+    slots = tracker.get("slots") or {}
+    return jsonify(
+        sender=sender, text=safe, masked=safe != text.strip(), button=is_button_payload(safe), messages=messages,
+        nlu={"intent": parse.get("intent"), "ranking": (parse.get("intent_ranking") or [])[:10],
+             "entities": parse.get("entities") or [], "tokens": _tokens(safe, parse)},
+        decision=_explain(parse, browse.spot(records, normalize(safe)), names, is_button_payload(safe)),
+        provenance=origin,
+        context={"bundle": slots.get("bundle"), "answers": slots.get("answers") or {},
+                 "pending_question": slots.get("pending_question")},
+    )

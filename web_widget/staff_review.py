@@ -1,0 +1,137 @@
+"""Staff console, conversation review: citizens' conversations (masked) with filters, one conversation
+turn by turn, and labelling a misunderstood message into the review file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from catalogue.training import intent_name, slug_of
+
+from . import conversations, review, store
+from .conversations import Filters, TrackerMissing
+from .staff_auth import current_staff, login_required
+
+bp = Blueprint("staff_review", __name__, url_prefix="/staff")
+PAGE_SIZE = 50
+
+
+def bundle_names() -> dict[str, str]:
+    """slug → name of every bundle in the live catalogue ({} before the first build)."""
+    try:
+        records = current_app.extensions["catalogue"].records()
+    except FileNotFoundError:
+        return {}
+    return {slug: bundle["name"] for slug, bundle in records["bundles"].items()}
+
+
+def describe(intent: str | None, names: dict[str, str]) -> str:
+    """An intent as staff read it: the bundle's name, 不属于任何一件事, or the intent itself."""
+    if intent == review.OUT_OF_SCOPE:
+        return "不属于任何一件事"
+    slug = slug_of(intent)
+    return names.get(slug, slug) if slug else (intent or "")
+
+
+def _filters() -> tuple[Filters, str | None]:
+    args = request.args
+    start, end, problem = conversations.date_range(args.get("start"), args.get("end"))
+    return Filters(start, end, args.get("bundle") or None, args.get("fallback") == "1",
+                   args.get("low") == "1", args.get("ask_back") == "1"), problem
+
+
+def _find(filters: Filters) -> list[conversations.Summary] | None:
+    """The matching conversations, or None when there is no tracker store yet."""
+    try:
+        return conversations.conversations(current_app.config["TRACKER_DB"], filters,
+                                           current_app.config["LOW_CONFIDENCE"])
+    except TrackerMissing:
+        return None
+
+
+@bp.get("/conversations")
+@login_required
+def conversation_list():
+    filters, problem = _filters()
+    found = _find(filters)
+    pages = max(1, -(-len(found or []) // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    shown = (found or [])[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    query = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("staff/conversations.html", staff=current_staff(), filters=filters, problem=problem,
+                           found=found, shown=shown, page=page, pages=pages, query=query, names=bundle_names(),
+                           low=current_app.config["LOW_CONFIDENCE"], describe=describe)
+
+
+@bp.get("/api/conversations")
+@login_required
+def conversation_list_api():
+    filters, problem = _filters()
+    found = _find(filters)
+    return jsonify(start=filters.start.isoformat(), end=filters.end.isoformat(), problem=problem,
+                   tracker=found is not None, conversations=[_summary_json(s) for s in found or []])
+
+
+def _summary_json(summary: conversations.Summary) -> dict[str, Any]:
+    data = asdict(summary)
+    data.update(start=summary.start.isoformat(), end=summary.end.isoformat())
+    return data
+
+
+@bp.get("/conversations/<sender_id>")
+@login_required
+def conversation_detail(sender_id: str):
+    return _detail(sender_id)
+
+
+def _detail(sender_id: str, problem: str | None = None, status: int = 200):
+    try:
+        turns = conversations.conversation(current_app.config["TRACKER_DB"], sender_id,
+                                           current_app.config["LOW_CONFIDENCE"])
+    except TrackerMissing:
+        turns = []
+    if not turns:
+        problem, status = "没有找到这段对话。", 404
+    labels = store.labels([t.user.id for t in turns if t.user])
+    return render_template("staff/conversation.html", staff=current_staff(), sender_id=sender_id, turns=turns,
+                           labels=labels, names=bundle_names(), problem=problem, describe=describe,
+                           saved=request.args.get("saved", type=int)), status
+
+
+@bp.post("/conversations/<sender_id>/label")
+@login_required
+def label(sender_id: str):
+    """Label one user message with the right bundle or as out of scope; into the review file and web.db."""
+    event_id = request.form.get("event_id", type=int)
+    choice = (request.form.get("label") or "").strip()
+    try:
+        message = conversations.user_message(current_app.config["TRACKER_DB"], event_id) if event_id else None
+    except TrackerMissing:
+        message = None
+    if message is None or message[0] != sender_id:
+        return _detail(sender_id, "没有找到要标注的这条消息。", 404)
+    if conversations.is_button(message[1]) or not message[1].strip():
+        return _detail(sender_id, "这条是按钮点击，不是群众输入的话，不能标注。", 400)
+    names = bundle_names()
+    if choice == review.OUT_OF_SCOPE:
+        intent = review.OUT_OF_SCOPE
+    elif choice in names:
+        intent = intent_name(choice)
+    else:
+        return _detail(sender_id, f"没有这个“一件事”：{choice or '（未选择）'}，请从列表中选择。", 400)
+    with store.writing():
+        review.label(Path(current_app.config["REVIEW_FILE"]), message[1], intent)
+        store.add_label(current_staff()["username"], event_id, sender_id, review.clean(message[1]), intent)
+    target = url_for(".conversation_detail", sender_id=sender_id, saved=event_id)
+    return redirect(f"{target}#m{event_id}")
