@@ -8,7 +8,6 @@ the results themselves go where `make eval` and `make test` put them (<results>/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -16,25 +15,21 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-STATE = "quality-run.json"
-LOG = "quality-run.log"
+sys.path.insert(0, str(PROJECT))
+
+from web_widget.quality import LOG, STEPS, write_state  # noqa: E402
 
 
 def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """The commands of STEPS, in order."""
     python = sys.executable
     rasa = str(Path(python).with_name("rasa"))
     return [
-        ("eval", [python, str(PROJECT / "scripts" / "evaluate.py"), "--model", str(args.model),
+        (STEPS[0], [python, str(PROJECT / "scripts" / "evaluate.py"), "--model", str(args.model),
                   "--cases", str(args.cases), "--out", str(args.results / "eval.json")]),
-        ("conversations", [rasa, "test", "core", "--model", str(args.model), "--stories", str(args.stories),
+        (STEPS[1], [rasa, "test", "core", "--model", str(args.model), "--stories", str(args.stories),
                            "--out", str(args.results / "conversations"), "--quiet"]),
     ]
-
-
-def write_state(results: Path, state: dict) -> None:
-    tmp = results / f".{STATE}.tmp"
-    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, results / STATE)
 
 
 def main() -> int:

@@ -8,15 +8,19 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+
 PROJECT = Path(__file__).resolve().parent.parent
 RUNNER = PROJECT / "scripts" / "quality_run.py"
 TARGETS = {"bundle_top1": 0.95, "oos_precision": 0.90, "oos_recall": 0.90}  # the issue's targets, as in scripts/evaluate.py
 NO_FAILURES = "None of the test stories failed"
+STATE, LOG = "quality-run.json", "quality-run.log"  # what scripts/quality_run.py writes into the results folder
+STEPS = ("eval", "conversations")
 _children: list[subprocess.Popen] = []  # runs started by this process, reaped once they end
 
 
@@ -79,11 +83,18 @@ def _story_names(text: str) -> list[str]:
     return [s.get("story", "?") for s in data.get("stories", []) if isinstance(s, dict)]
 
 
+def write_state(results: Path, state: dict[str, Any]) -> None:
+    """The run's state file, replaced atomically (the page may read it at any moment)."""
+    tmp = results / f".{STATE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, results / STATE)
+
+
 def run_state(results: Path) -> dict[str, Any] | None:
     """The last console run: who, when, each step; `running` only while its process is alive."""
     _children[:] = [child for child in _children if child.poll() is None]
     try:
-        state = json.loads((results / "quality-run.json").read_text(encoding="utf-8"))
+        state = json.loads((results / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     alive = state.get("finished") is None and _alive(state.get("pid"))
@@ -91,7 +102,7 @@ def run_state(results: Path) -> dict[str, Any] | None:
     if state.get("finished") is None and not alive:
         state["steps"] = {k: ("interrupted" if v in ("running", "waiting") else v) for k, v in state["steps"].items()}
     state["started_at"] = dt.datetime.fromtimestamp(state["started"]).strftime("%Y-%m-%d %H:%M:%S")
-    log = results / "quality-run.log"
+    log = results / LOG
     state["log_tail"] = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
     return state
 
@@ -115,8 +126,12 @@ def start(results: Path, by: str, model: Path, cases: Path, stories: Path) -> bo
     if state and state["running"]:
         return False
     results.mkdir(parents=True, exist_ok=True)
-    _children.append(subprocess.Popen([sys.executable, str(RUNNER), "--results", str(results), "--by", by, "--model", str(model),
-                      "--cases", str(cases), "--stories", str(stories)],
-                     cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True))
+    child = subprocess.Popen([sys.executable, str(RUNNER), "--results", str(results), "--by", by, "--model", str(model),
+                              "--cases", str(cases), "--stories", str(stories)],
+                             cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    _children.append(child)
+    # the run is visible (and a second click refused) before the child has even started Python
+    write_state(results, {"pid": child.pid, "by": by, "started": time.time(), "finished": None,
+                          "steps": {name: "waiting" for name in STEPS}})
     return True
