@@ -27,7 +27,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
     Without WAL a staff member's open read made every turn wait 5 s, log "database is locked" and
     silently fall back to the in-memory store, losing the turn (../shared/reliability.md finding 6).
 
-    Rasa 3.6 runs the same two queries for every message: it loads the conversation as ORM objects
+    Rasa 3.6 also runs the same two queries for every message: it loads the conversation as ORM objects
     (every column of every event), and counts the stored events with `Query.count()`, which wraps
     that whole select, event JSON included, in a subquery. Under 20 users the two were about a sixth
     of the Rasa server's CPU (py-spy, bench/chat_bench.py). Both keep Rasa's own filter (this
@@ -37,8 +37,16 @@ class WalSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens and closes a new SQLite connection for every session (NullPool):
+            # four times a message, each with its pragmas. A small pool keeps them open. Rasa's
+            # server uses them from its one event-loop thread; the flag only lets the pool hand
+            # a connection to another thread should that ever happen.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8,
+                                           connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.engine.dispose()  # connections opened during start-up lack the pragmas
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 

@@ -62,6 +62,8 @@ def tracker_store() -> dict:
             with store.engine.connect() as connection:
                 results[cls.__name__]["rows"] = connection.exec_driver_sql("select count(*) from events").scalar()
                 results[cls.__name__]["journal"] = connection.exec_driver_sql("pragma journal_mode").scalar()
+                results[cls.__name__]["busy_timeout"] = connection.exec_driver_sql("pragma busy_timeout").scalar()
+            results[cls.__name__]["pool"] = type(store.engine.pool).__name__
     return results
 
 

@@ -43,8 +43,11 @@ def test_yishi_tracker_store_stores_and_returns_what_rasas_does(stores):
     assert len(yishi["full"]) == 16 and yishi["unknown"] is None is rasa["unknown"]
 
 
-def test_yishi_tracker_store_is_in_wal_mode(stores):
-    assert stores["WalSQLTrackerStore"]["journal"] == "wal"
+def test_yishi_tracker_store_is_in_wal_mode_with_pooled_connections(stores):
+    yishi = stores["WalSQLTrackerStore"]
+    assert yishi["journal"] == "wal" and yishi["busy_timeout"] == 5000
+    # Rasa's own opens a new connection for every session; ours keeps a few open
+    assert stores["SQLTrackerStore"]["pool"] == "NullPool" and yishi["pool"] == "QueuePool"
 
 
 def test_action_calls_leave_earlier_checklists_out_and_nothing_else():
