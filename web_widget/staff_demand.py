@@ -39,7 +39,7 @@ def demand_page():
     report = _report()
     return render_template("staff/demand.html", staff=current_staff(), names=bundle_names(), **report,
                            day_chart=bar_chart(report["days"], lambda p: f"{p.start.month}/{p.start.day}"),
-                           week_chart=bar_chart(report["weeks"], lambda p: f"{p.start.month}/{p.start.day}起"),
+                           week_chart=bar_chart(report["weeks"], lambda p: f"{p.start.month}/{p.start.day}起", slot=56),
                            spark=spark)
 
 
@@ -60,7 +60,7 @@ def demand_api():
                               for g in report["groups"]])
 
 
-def bar_chart(periods: list[demand.Period], label: Callable[[demand.Period], str]) -> dict[str, Any]:
+def bar_chart(periods: list[demand.Period], label: Callable[[demand.Period], str], slot: int = SLOT) -> dict[str, Any]:
     """SVG geometry: one bar per period (all questions), its fallbacks in a second bar drawn over it."""
     top = max([p.total for p in periods] + [1])
     plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
@@ -69,12 +69,12 @@ def bar_chart(periods: list[demand.Period], label: Callable[[demand.Period], str
     for i, p in enumerate(periods):
         height, fallback = round(plot * p.total / top, 1), round(plot * p.fallback / top, 1)
         base = CHART_TOP + plot
-        bars.append({"x": 30 + i * SLOT, "width": SLOT - 6, "y": base - height, "height": height,
+        bars.append({"x": 30 + i * slot, "width": slot - 6, "y": base - height, "height": height,
                      "fallback_y": base - fallback, "fallback_height": fallback,
                      "label": label(p) if i % every == 0 else "", "total": p.total,
                      "title": f"{p.start.isoformat()}{'' if p.start == p.end else ' 至 ' + p.end.isoformat()}："
                               f"{p.total} 个问题，兜底 {p.fallback} 个（{p.fallback_share:.0%}）"})
-    return {"width": 40 + len(periods) * SLOT, "height": CHART_HEIGHT, "top": top, "base": CHART_TOP + plot,
+    return {"width": 40 + len(periods) * slot, "height": CHART_HEIGHT, "top": top, "base": CHART_TOP + plot,
             "bars": bars}
 
 
