@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from web_widget import conversations, create_app, demand, staff_auth, store
+from web_widget import conversations, demand, store
 
-from .test_staff_auth import PASSWORD, login
+from .conftest import logged_in
 from .tracker_events import SENDERS, build
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -83,20 +83,14 @@ def test_generic_words_and_single_characters_do_not_count():
 
 
 @pytest.fixture
-def app(mini_db, tmp_path):
+def app(console_app, tmp_path):
     build(tmp_path / "rasa.db")
-    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                      "SECRET_KEY": "test", "TRACKER_DB": str(tmp_path / "rasa.db")})
-    with app.app_context():
-        staff_auth.add_account("wang.li", PASSWORD)
-    return app
+    return console_app(TRACKER_DB=str(tmp_path / "rasa.db"))
 
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    login(client)
-    return client
+    return logged_in(app)
 
 
 def chart_bars(html: str, which: str) -> list[str]:

@@ -9,28 +9,21 @@ from pathlib import Path
 import pytest
 
 from catalogue.sources import KINDS
-from tests.web_widget.test_staff_auth import csrf_of, login
-from web_widget import create_app, staff_auth
+from tests.web_widget.conftest import logged_in
+from tests.web_widget.test_staff_auth import csrf_of
 
 NEW_MATERIAL = "  - {id: tax_form, name: 税务登记表, kind: form, issuer: applicant, source: test, checked: null}\n"
 
 
 @pytest.fixture
-def app(mini_sources, mini_db, tmp_path):
-    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                      "SECRET_KEY": "test", "CATALOGUE_SOURCES": str(mini_sources),
-                      "CATALOGUE_STAGING_DB": str(tmp_path / "staging.db"),
-                      "JIEBA_DICT_DIR": str(tmp_path / "jieba"), "RASA_DATA_DIR": str(tmp_path / "rasa")})
-    with app.app_context():
-        staff_auth.add_account("wang.li", "correct horse battery")
-    return app
+def app(console_app, mini_sources, tmp_path):
+    return console_app(CATALOGUE_SOURCES=str(mini_sources), CATALOGUE_STAGING_DB=str(tmp_path / "staging.db"),
+                       JIEBA_DICT_DIR=str(tmp_path / "jieba"), RASA_DATA_DIR=str(tmp_path / "rasa"))
 
 
 @pytest.fixture
 def staff(app):
-    client = app.test_client()
-    login(client)
-    return client
+    return logged_in(app)
 
 
 def html(response) -> str:

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from scripts.evaluate import evaluate
-from web_widget import create_app, quality, staff_auth
+from web_widget import quality
 
-PASSWORD = "quality password"
+from .conftest import logged_in
 
 
 def parse(text: str, *ranking: tuple[str, float]) -> dict:
@@ -46,14 +46,8 @@ def results(tmp_path, mini_records):
 
 
 @pytest.fixture
-def client(mini_db, tmp_path, results):
-    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                      "SECRET_KEY": "test", "RESULTS_DIR": str(results), "MODEL_PATH": str(tmp_path / "none.tar.gz")})
-    with app.app_context():
-        staff_auth.add_account("chen.jing", PASSWORD)
-    client = app.test_client()
-    client.post("/staff/login", data={"username": "chen.jing", "password": PASSWORD})
-    return client
+def client(console_app, tmp_path, results):
+    return logged_in(console_app(RESULTS_DIR=str(results), MODEL_PATH=str(tmp_path / "none.tar.gz")))
 
 
 def test_per_bundle_rows_worst_first_with_the_misclassified_utterances(results, mini_records):

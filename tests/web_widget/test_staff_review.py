@@ -10,30 +10,26 @@ from pathlib import Path
 import pytest
 import yaml
 
-from web_widget import create_app, review, staff_auth, store
+from web_widget import review, store
 
-from .test_staff_auth import PASSWORD, csrf_of, login
+from .conftest import logged_in
+from .test_staff_auth import csrf_of
 from .tracker_events import SENDERS, Tracker, at, build
 
 NOVEMBER = "start=2026-11-01&end=2026-11-30"
 
 
 @pytest.fixture
-def app(mini_db, tmp_path):
-    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                      "SECRET_KEY": "test", "TRACKER_DB": str(tmp_path / "rasa.db"),
-                      "REVIEW_FILE": str(tmp_path / "review" / "labelled.yml")})
-    app.ids = build(tmp_path / "rasa.db")
-    with app.app_context():
-        staff_auth.add_account("wang.li", PASSWORD)
+def app(console_app, tmp_path):
+    ids = build(tmp_path / "rasa.db")
+    app = console_app(TRACKER_DB=str(tmp_path / "rasa.db"), REVIEW_FILE=str(tmp_path / "review" / "labelled.yml"))
+    app.ids = ids
     return app
 
 
 @pytest.fixture
 def client(app):
-    client = app.test_client()
-    login(client)
-    return client
+    return logged_in(app)
 
 
 def listed(client, query: str = "") -> list[str]:
@@ -220,7 +216,9 @@ def test_merge_adds_new_texts_and_refuses_held_out_ones(nlu, mini_db, capsys):
 
 
 def test_merged_file_is_rasa_training_data(nlu, mini_db, capsys):
-    from tests.rasa_ext.test_rasa_side import run  # Rasa's own reader, in a child process
+    from tests.rasa_ext.test_rasa_side import (
+        run,  # Rasa's own reader, in a child process
+    )
 
     folder, _ = nlu
     merge(nlu, capsys)
