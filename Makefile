@@ -54,7 +54,7 @@ test-rasa: model
 	@echo "==> conversation tests: every story passed"
 
 eval: model  ## held-out NLU evaluation (tests/eval/heldout.yml)
-	@$(PY) scripts/evaluate.py
+	@TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(PY) scripts/evaluate.py
 
 bench: model  ## benchmarks (figures, not pass/fail)
 	@$(PY) bench/catalogue_bench.py

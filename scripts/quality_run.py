@@ -44,7 +44,8 @@ def main() -> int:
     state = {"pid": os.getpid(), "by": args.by, "started": time.time(), "finished": None,
              "steps": {name: "waiting" for name, _ in steps(args)}}
     write_state(args.results, state)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}  # the log staff read: fewer TensorFlow info lines
     ok = True
     with open(args.results / LOG, "w", encoding="utf-8") as log:
         for name, command in steps(args):

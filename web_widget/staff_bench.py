@@ -147,7 +147,9 @@ def run():
     slots = tracker.get("slots") or {}
     return jsonify(
         sender=sender, text=safe, masked=safe != text.strip(), button=is_button_payload(safe), messages=messages,
-        nlu={"intent": parse.get("intent"), "ranking": (parse.get("intent_ranking") or [])[:10],
+        nlu={"intent": parse.get("intent"),
+             "ranking": [{**r, "label": names.get(slug_of(r.get("name") or "") or "")}
+                         for r in (parse.get("intent_ranking") or [])[:10]],
              "entities": parse.get("entities") or [], "tokens": _tokens(safe, parse)},
         decision=_explain(parse, browse.spot(records, normalize(safe)), names, is_button_payload(safe)),
         provenance=origin,

@@ -232,7 +232,7 @@ def test_staff_member_logs_in_and_runs_the_test_bench(page, web_url, web_folder,
     page.wait_for_selector("#bench-nlu .tokens li")
     tokens = [t.inner_text() for t in page.query_selector_all("#bench-nlu .tokens li")]
     assert "".join(tokens) == "想开个洗车铺子"
-    assert "bundle_car_wash" in page.inner_text("#bench-nlu table")
+    assert "我要开洗车场（bundle_car_wash）" in page.inner_text("#bench-nlu table")
     assert "直接回答一件事" in page.inner_text("#bench-decision") and "第二名" in page.inner_text("#bench-decision")
     provenance = page.inner_text("#bench-provenance")
     assert "事项" in provenance and "来源" in provenance and "未核对" in provenance

@@ -44,6 +44,7 @@ def test_a_bundle_message_shows_reply_parse_decision_and_provenance(console):
     assert shown and shown[0]["bundle"] == "gym"
     nlu = data["nlu"]
     assert nlu["intent"]["name"] == "bundle_gym" and nlu["ranking"][0]["name"] == "bundle_gym"
+    assert nlu["ranking"][0]["label"] == "我要开健身房"  # bundle intents carry the bundle's name for staff
     assert "".join(nlu["tokens"]) == "我想开个健身房" and len(nlu["tokens"]) >= 2  # Rasa's own jieba spans
     decision = data["decision"]
     assert decision["kind"] == "bundle" and decision["bundles"][0]["bundle"] == "gym"

@@ -164,3 +164,9 @@ def test_publish_is_refused_when_the_sources_changed_after_the_rebuild(staff, mi
     assert stale.status_code == 409 and "源文件又改过了" in html(stale)
     assert mini_db.read_bytes() == live_bytes
     assert "税务登记表" not in str(staff.get("/api/bundles/baby").json)
+
+
+def test_a_rebuild_with_nothing_changed_offers_nothing_to_publish(staff):
+    page = html(staff.post("/staff/content/rebuild", data={"csrf": csrf_of(staff)}))
+    assert "源文件和正在服务的目录完全一致，不需要发布。" in page
+    assert "发布</button>" not in page and 'name="digest"' not in page

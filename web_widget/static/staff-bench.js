@@ -69,7 +69,9 @@
     nlu.tokens.forEach(function (t) { tokens.appendChild(el("li", null, t)); });
     box.appendChild(tokens);
     box.appendChild(el("h3", null, "意图排名"));
-    box.appendChild(table(["意图", "置信度"], nlu.ranking.map(function (r) { return [r.name, confidence(r.confidence)]; })));
+    box.appendChild(table(["意图", "置信度"], nlu.ranking.map(function (r) {
+      return [r.label ? r.label + "（" + r.name + "）" : r.name, confidence(r.confidence)];
+    })));
     box.appendChild(el("h3", null, "实体"));
     if (!nlu.entities.length) box.appendChild(el("p", "muted", "没有实体。"));
     else box.appendChild(table(["实体", "值", "来自"], nlu.entities.map(function (e) { return [e.entity, e.value, e.extractor || ""]; })));
