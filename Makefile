@@ -56,9 +56,9 @@ test-rasa: model
 eval: model  ## held-out NLU evaluation (tests/eval/heldout.yml)
 	@TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(PY) scripts/evaluate.py
 
-bench: model  ## benchmarks (figures, not pass/fail)
+bench: model  ## benchmarks (figures, not pass/fail); BENCH_ARGS="--repeat 5 --skip-training" for more 20-user runs
 	@$(PY) bench/catalogue_bench.py
-	@$(PY) bench/chat_bench.py
+	@$(PY) bench/chat_bench.py $(BENCH_ARGS)
 
 clean:  ## remove built files (keeps .venv and models)
 	rm -rf build results

@@ -102,6 +102,7 @@ def training(folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="20-user runs per stack (they vary from run to run)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         first_message(Path(tmp) / "cold")
@@ -110,7 +111,8 @@ def main() -> None:
             try:
                 print(f"-- {servers} Rasa server(s), conversations pinned by sender (as the web app does)")
                 one_user(stack)
-                many_users(stack)
+                for _ in range(args.repeat):
+                    many_users(stack)
                 names = ["action server"] + [f"Rasa server {i + 1}" for i in range(servers)]
                 print("memory: " + ", ".join(f"{n} {rss_mb(p.pid):.0f} MB"
                                              for n, p in zip(names, stack.processes, strict=True)))

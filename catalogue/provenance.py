@@ -76,7 +76,6 @@ def provenance(cat: Records, slug: str, answers: Mapping[str, str] | None = None
         "questions": questions,
         "items": items,
         "materials": list(materials.values()),
-        "figures": {"before": shown["before"], "after": shown["after"]},
         "unchecked": sum(1 for r in [bundle, *items, *materials.values()] if not r["checked"]),
     }
 

@@ -101,6 +101,7 @@ def evaluate(cases: list[dict], parses: list[dict], records: dict) -> dict:
         "oos_recall": ratio(oos_correct, oos_true),
         "ask_back_rate": ratio(asked_back, ambiguous_total),
         "errors": dict(sorted(errors.items())),
+        "targets": TARGETS,
     }
 
 

@@ -34,6 +34,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_review_merge(args: argparse.Namespace) -> int:
+    from actions.understanding import OUT_OF_SCOPE
     from catalogue import db
     from catalogue.training import intent_name
 
@@ -45,7 +46,7 @@ def cmd_review_merge(args: argparse.Namespace) -> int:
         return 1
     database = db.connect(catalogue_config.db_path())
     try:
-        known = {intent_name(slug) for slug in db.load(database)["bundles"]} | {review.OUT_OF_SCOPE}
+        known = {intent_name(slug) for slug in db.load(database)["bundles"]} | {OUT_OF_SCOPE}
     finally:
         database.close()
     report = review.merge(source, Path(args.into), Path(args.heldout), known)

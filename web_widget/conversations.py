@@ -17,9 +17,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from actions.understanding import NLU_FALLBACK
+from chattext import is_button_payload
+
 # Longquanyi keeps Beijing time (no daylight saving): days and weeks are counted in it.
 LOCAL = timezone(timedelta(hours=8))
-NLU_FALLBACK = "nlu_fallback"
 
 # The reply payload's type and bundle of a bot event; the classifier's own best confidence of a user
 # event (when the FallbackClassifier stepped in, nlu_fallback is first in the ranking, the real best second).
@@ -67,11 +69,6 @@ def bounds(start: date, end: date) -> tuple[float, float]:
 
 def local(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, LOCAL)
-
-
-def is_button(text: str | None) -> bool:
-    """Text Yishi's own buttons sent (/choose_bundle{…}); typed text starting with / never reaches Rasa as such."""
-    return bool(text) and text.startswith("/")
 
 
 @dataclass(frozen=True)
@@ -177,7 +174,7 @@ def _user_message(row: tuple, low: float) -> Message:
     if ranked:
         message.intent, message.confidence = ranked[0]
         message.runner_up = ranked[1] if len(ranked) > 1 else None
-    if is_button(message.text):
+    if is_button_payload(message.text):
         message.button = parse_button(message.text)
     else:
         message.low = message.confidence is not None and message.confidence < low
@@ -256,7 +253,7 @@ def _close(turn: dict[str, Any] | None, found: list[Question], pending: Question
     bundle = next((b for _, b in turn["kinds"] if b), None)
     outcome = ("fallback" if "fallback" in kinds else "clarify" if "clarify" in kinds
                else "bundle" if bundle else "other")
-    if not is_button(turn["text"]):
+    if not is_button_payload(turn["text"] or ""):
         found.append(Question(turn["at"], turn["sender"], turn["text"] or "", outcome,
                               bundle if outcome == "bundle" else None))
         return found[-1] if outcome == "clarify" else None

@@ -17,7 +17,6 @@ import yaml
 
 from chattext import mask_pii, normalize
 
-OUT_OF_SCOPE = "out_of_scope"
 REVIEW_HEADER = ("# Citizen messages (masked) that staff labelled in the console (/staff/conversations).\n"
                  "# `yishi review merge` adds them to nlu_data/reviewed.yml; held-out texts are refused.\n")
 REVIEWED_HEADER = ("# Citizen messages (masked) labelled by staff, merged from the review file by\n"

@@ -10,13 +10,17 @@ catalogue.provenance for the checklist. Bench conversations use their own sender
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from typing import Any
 
 import requests
+import yaml
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from actions.understanding import CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, decide
+from actions.understanding import (CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, NLU_FALLBACK, OUT_OF_SCOPE,
+                                   decide)
 from catalogue import browse
+from catalogue import config as catalogue_config
 from catalogue.checklist import BadAnswer, UnknownBundle
 from catalogue.provenance import provenance
 from catalogue.training import slug_of
@@ -27,8 +31,14 @@ from .conversations import BENCH_PREFIX
 from .staff_auth import current_staff, login_required
 
 bp = Blueprint("staff_bench", __name__)
-SENDER_PREFIX = BENCH_PREFIX
-FALLBACK_THRESHOLD, AMBIGUITY_THRESHOLD = 0.5, 0.15  # bot/config.yml FallbackClassifier, shown for reference
+
+
+@lru_cache(maxsize=1)
+def fallback_thresholds() -> tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity_threshold, as bot/config.yml trains them."""
+    config = yaml.safe_load((catalogue_config.PROJECT_DIR / "bot" / "config.yml").read_text(encoding="utf-8"))
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    return float(fallback["threshold"]), float(fallback["ambiguity_threshold"])
 
 
 class RasaUnavailable(RuntimeError):
@@ -43,10 +53,10 @@ def page():
 
 def _sender(value: Any) -> str:
     """The bench conversation's id: the one the page holds, or a new one (never a citizen's)."""
-    if isinstance(value, str) and value.startswith(SENDER_PREFIX) and len(value) <= 64 \
-            and value[len(SENDER_PREFIX):].isalnum():
+    if isinstance(value, str) and value.startswith(BENCH_PREFIX) and len(value) <= 64 \
+            and value[len(BENCH_PREFIX):].isalnum():
         return value
-    return SENDER_PREFIX + secrets.token_hex(8)
+    return BENCH_PREFIX + secrets.token_hex(8)
 
 
 def _rasa(method: str, url: str, **kwargs: Any) -> Any:
@@ -81,7 +91,7 @@ def _explain(parse: dict[str, Any], spotted: list[str], names: dict[str, str], b
         "runner_up": bundles[1] if len(bundles) > 1 else None,
         "spotted": [{"bundle": s, "name": names.get(s, s)} for s in spotted],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button),
-        "thresholds": {"fallback": FALLBACK_THRESHOLD, "ambiguity": AMBIGUITY_THRESHOLD,
+        "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
 
@@ -92,14 +102,15 @@ def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], butt
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
     if kind == "intent":
         return f"识别为“{top}”（不是某一件事），按对话规则回答，不改变当前的“一件事”。"
-    if top == "nlu_fallback":
-        lead = f"最高置信度低于{FALLBACK_THRESHOLD}，或前两名相差不到{AMBIGUITY_THRESHOLD}，分类器没有把握；"
-    elif top == "out_of_scope":
+    if top == NLU_FALLBACK:
+        fallback, ambiguity = fallback_thresholds()
+        lead = f"最高置信度低于{fallback}，或前两名相差不到{ambiguity}，分类器没有把握；"
+    elif top == OUT_OF_SCOPE:
         lead = "分类器认为不属于任何“一件事”；"
     else:
         lead = "分类器有把握地选了一件事；"
     if kind == "bundle":
-        named = top in ("nlu_fallback", "out_of_scope") and chosen[0] in spotted
+        named = top in (NLU_FALLBACK, OUT_OF_SCOPE) and chosen[0] in spotted
         return lead + ("但原文逐字出现了它的名称或别名，直接回答。" if named else "直接回答这一件事。")
     if kind == "clarify":
         return lead + ("原文提到了不止一件事，请群众选择。" if len(spotted) >= 2

@@ -7,17 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from flask import (
-    Blueprint,
-    current_app,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
+from actions.understanding import OUT_OF_SCOPE
 from catalogue.training import intent_name, slug_of
+from chattext import is_button_payload
 
 from . import conversations, review, store
 from .conversations import Filters, TrackerMissing
@@ -38,7 +32,7 @@ def bundle_names() -> dict[str, str]:
 
 def describe(intent: str | None, names: dict[str, str]) -> str:
     """An intent as staff read it: the bundle's name, 不属于任何一件事, or the intent itself."""
-    if intent == review.OUT_OF_SCOPE:
+    if intent == OUT_OF_SCOPE:
         return "不属于任何一件事"
     slug = slug_of(intent)
     return names.get(slug, slug) if slug else (intent or "")
@@ -121,11 +115,11 @@ def label(sender_id: str):
         message = None
     if message is None or message[0] != sender_id:
         return _detail(sender_id, "没有找到要标注的这条消息。", 404)
-    if conversations.is_button(message[1]) or not message[1].strip():
+    if is_button_payload(message[1]) or not message[1].strip():
         return _detail(sender_id, "这条是按钮点击，不是群众输入的话，不能标注。", 400)
     names = bundle_names()
-    if choice == review.OUT_OF_SCOPE:
-        intent = review.OUT_OF_SCOPE
+    if choice == OUT_OF_SCOPE:
+        intent = OUT_OF_SCOPE
     elif choice in names:
         intent = intent_name(choice)
     else:
