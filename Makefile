@@ -8,7 +8,7 @@ SOURCES := $(shell find catalogue/sources -name '*.yaml' 2>/dev/null)
 CATALOGUE := build/catalogue.db
 RASA_ARGS := --config bot/config.yml --domain build/rasa/domain
 
-.PHONY: help install browser catalogue check model run test test-unit test-rasa eval bench clean
+.PHONY: help install browser catalogue check model run test test-fast test-unit test-rasa lint eval bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ install: $(VENV)/.installed  ## create .venv and install everything
 browser:  ## Debian's Chromium and CJK fonts for the browser tests (apt, once)
 	@scripts/install-browser.sh
 
-$(CATALOGUE): $(VENV)/.installed $(SOURCES) $(wildcard catalogue/*.py catalogue/*.yaml) bot/domain.yml
+$(CATALOGUE): $(VENV)/.installed $(SOURCES) $(wildcard catalogue/*.py assistant/*.py assistant/*.yaml) bot/domain.yml
 	@echo "==> building the catalogue"
 	@$(YISHI) catalogue build
 
@@ -40,21 +40,27 @@ model: $(CATALOGUE)  ## train the Rasa model when its inputs changed
 run: model  ## build and train what is needed, start all servers (Ctrl-C stops them)
 	@scripts/run.sh
 
-test: test-rasa test-unit  ## every test: unit, data, API, Rasa data and conversations, end to end
+test: lint test-rasa test-unit  ## every test: lint, unit, data, API, Rasa data and conversations, end to end
+
+test-fast: $(VENV)/.installed  ## the unit, data and API tests: no trained model, no browser, under a minute
+	@$(PY) -m pytest -m "not slow" -q
 
 test-unit: model browser
 	@$(PY) -m pytest
+
+lint: $(VENV)/.installed  ## ruff over every Python file (configured in pyproject.toml)
+	@$(VENV)/bin/ruff check .
 
 test-rasa: model
 	@echo "==> rasa data validate"
 	@$(PY) scripts/validate_rasa.py
 	@echo "==> conversation tests (rasa test core)"
-	@$(RASA) test core --model models/yishi.tar.gz --stories tests/conversations --fail-on-prediction-errors \
+	@$(RASA) test core --model models/yishi.tar.gz --stories evaluation/conversations --fail-on-prediction-errors \
 	  --out results/conversations --quiet
 	@echo "==> conversation tests: every story passed"
 
-eval: model  ## held-out NLU evaluation (tests/eval/heldout.yml)
-	@TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(PY) scripts/evaluate.py
+eval: model  ## held-out NLU evaluation (evaluation/heldout.yml)
+	@TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(PY) -m ops.evaluate
 
 bench: model  ## benchmarks (figures, not pass/fail); BENCH_ARGS="--repeat 5 --skip-training" for more 20-user runs
 	@$(PY) bench/catalogue_bench.py

@@ -7,10 +7,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.decision import decide
 from catalogue.checklist import BadAnswer, UnknownBundle, check_answers
 
 from . import catalogue_access, conversation
-from .understanding import decide
 
 Events = list[dict[str, Any]]
 

@@ -7,8 +7,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.decision import decide
+
 from . import conversation
-from .understanding import decide
 
 Events = list[dict[str, Any]]
 

@@ -1,23 +1,18 @@
 """Every reply Yishi sends, as keyword arguments for dispatcher.utter_message.
 
 Each carries plain text (for channels that only show text) and, where the reply contract says so,
-a `custom` payload for rich clients; buttons carry only payloads that chattext accepts.
+a `custom` payload for rich clients; buttons carry only payloads that assistant.payloads parses.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
+from assistant.payloads import payload
 from catalogue import report
 from catalogue.checklist import NOTICE
 
 Reply = dict[str, Any]
-
-
-def payload(intent: str, **entities: str) -> str:
-    """A button payload: /intent{"key":"value"}."""
-    return f"/{intent}" + (json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else "")
 
 
 def bundle(result: dict[str, Any]) -> Reply:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from assistant.intents import TOPIC_INTENTS
 from catalogue.report import material_line
 
 Checklist = dict[str, Any]
@@ -68,7 +69,5 @@ def departments(result: Checklist) -> str:
             f"您不用一个个去跑，材料统一交到综合窗口，由{result['lead_department']['name']}牵头联办。")
 
 
-TOPICS: dict[str, Callable[[Checklist], str]] = {
-    "ask_materials": materials, "ask_duration": duration, "ask_location": location, "ask_online": online,
-    "ask_fee": fee, "ask_mechanism": mechanism, "ask_agent": agent, "ask_departments": departments,
-}
+TOPICS: dict[str, Callable[[Checklist], str]] = dict(zip(
+    TOPIC_INTENTS, (materials, duration, location, online, fee, mechanism, agent, departments), strict=True))

@@ -16,7 +16,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from tests import stack as stack_module  # noqa: E402
+from ops import stack as stack_module  # noqa: E402
 
 # One citizen's conversation: a bundle, a situational answer, follow-ups, a switch, small talk,
 # out of scope. Each simulated user runs it again and again, as a new visitor each time.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from . import db, tokens, training
+from . import db, tokens
 from .sources import SourceError, read_sources
 from .validate import Catalogue, validate
 
@@ -32,9 +33,13 @@ def check(sources: Path) -> BuildReport:
     return BuildReport(validate(read_sources(sources)))
 
 
-def build(sources: Path, db_path: Path, dictionary_dir: Path | None = None, rasa_dir: Path | None = None,
-          domain: Path | None = None) -> BuildReport:
-    """Write the catalogue, and optionally the jieba dictionary and Rasa data, only when the sources are valid."""
+# Files derived from the records by a layer above the catalogue (the assistant's Rasa data): the
+# catalogue calls it after a build or a publish and knows nothing of what it writes.
+Derive = Callable[[db.Records], list[Path]]
+
+
+def build(sources: Path, db_path: Path, dictionary_dir: Path | None = None, derive: Derive | None = None) -> BuildReport:
+    """Write the catalogue, and optionally the jieba dictionary and derived files, only when the sources are valid."""
     report = check(sources)
     if not report.ok:
         return report
@@ -43,8 +48,8 @@ def build(sources: Path, db_path: Path, dictionary_dir: Path | None = None, rasa
     report.written.append(db_path)
     if dictionary_dir is not None:
         report.written.append(write_dictionary(records, dictionary_dir))
-    if rasa_dir is not None and domain is not None:
-        report.written += training.write(records, rasa_dir, domain)
+    if derive is not None:
+        report.written += derive(records)
     return report
 
 

@@ -9,9 +9,12 @@ from .checklist import Records, bundle_questions, checklist
 from .sources import KINDS
 
 PROVENANCE = ("source", "checked", "file")  # record fields no citizen sees
-# checklist keys compared as a whole; materials, items and figures are compared in detail
+# Every key of a checklist is in exactly one of these (a test holds them against checklist()):
+# compared as a whole; compared in detail (Delta, "figures"); or not a change citizens see.
 FIELDS = ("name", "summary", "conditions", "lead_department", "questions", "departments", "channels",
-          "mechanisms", "step_names", "online_full", "fee", "agent")
+          "mechanisms", "step_names", "online_full", "fee", "agent", "family", "stage")
+DETAILED = ("materials", "items", "before", "after", "saving")
+NOT_COMPARED = ("slug", "notice", "sources", "checked")  # the bundle's id, fixed wording, provenance
 
 
 @dataclass

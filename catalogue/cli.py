@@ -34,7 +34,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    result = builder.build(args.sources, args.db, args.dictionary, args.rasa_dir, config.domain_file())
+    result = builder.build(args.sources, args.db, args.dictionary, args.derive(args) if args.derive else None)
     for error in result.errors:
         print(error, file=sys.stderr)
     if result.errors:
@@ -96,8 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_commands(groups: argparse._SubParsersAction) -> None:
-    """The `catalogue` command group, for the `yishi` command line (web_widget.cli adds `staff`)."""
+def add_commands(groups: argparse._SubParsersAction) -> dict[str, argparse.ArgumentParser]:
+    """The `catalogue` command group, for the `yishi` command line; its commands by name.
+
+    `build` writes the catalogue and the jieba dictionary; a caller may add options to it and set
+    `derive` (a function of the parsed arguments giving a catalogue.build.Derive) for more files.
+    """
     catalogue = groups.add_parser("catalogue", help="the bundle catalogue")
     commands = catalogue.add_subparsers(dest="command", required=True)
 
@@ -109,9 +113,9 @@ def add_commands(groups: argparse._SubParsersAction) -> None:
         return sub
 
     add("check", cmd_check, "validate the sources, write nothing")
-    build = add("build", cmd_build, "validate and build the catalogue, the jieba dictionary and Rasa data")
+    build = add("build", cmd_build, "validate and build the catalogue and the jieba dictionary")
     build.add_argument("--dictionary", type=Path, default=config.dictionary_dir(), help="jieba dictionary folder")
-    build.add_argument("--rasa-dir", type=Path, default=config.rasa_dir(), help="generated Rasa data folder")
+    build.set_defaults(derive=None)
     show = add("show", cmd_show, "the checklist of one bundle")
     show.add_argument("slug")
     show.add_argument("--answer", action="append", default=[], metavar="KEY=VALUE")
@@ -121,6 +125,7 @@ def add_commands(groups: argparse._SubParsersAction) -> None:
     search.add_argument("text")
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--json", action="store_true")
+    return {"build": build, "show": show, "search": search}
 
 
 def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:

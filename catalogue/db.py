@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import tokens
+from . import schema, tokens
 from .sources import ID_FIELD, KINDS
 
 # (kind, field) → child table holding that list, one row per element with its position
@@ -25,7 +25,20 @@ CHILDREN = {
     ("bundles", "mechanisms"): "bundle_mechanisms",
     ("bundles", "aliases"): "aliases",
 }
-JSON_FIELDS = {"options", "ask_when", "step_names", "when"}
+# Element fields of the child tables that hold dicts, read from the schema like the records' own fields.
+CHILD_FIELDS = {("items", "materials"): schema.ITEM_MATERIAL_FIELDS, ("bundles", "items"): schema.BUNDLE_ITEM_FIELDS}
+JSON_TYPES, BOOL_TYPES = {"list", "cond", "strs"}, {"bool"}  # what SQLite cannot hold as it is
+
+
+def _typed(fields: dict[str, tuple], types: set[str]) -> set[str]:
+    return {name for name, (kind, _required, _default) in fields.items() if kind in types}
+
+
+JSON_FIELDS = {kind: _typed(fields, JSON_TYPES) - {name for k, name in CHILDREN if k == kind}
+               for kind, fields in schema.FIELDS.items()}
+BOOL_FIELDS = {kind: _typed(fields, BOOL_TYPES) for kind, fields in schema.FIELDS.items()}
+CHILD_JSON = {key: _typed(fields, JSON_TYPES) for key, fields in CHILD_FIELDS.items()}
+CHILD_BOOL = {key: _typed(fields, BOOL_TYPES) for key, fields in CHILD_FIELDS.items()}
 SEARCH_FIELDS = ("name", "alias", "item", "material")
 SCHEMA_VERSION = "1"
 
@@ -63,12 +76,12 @@ def _write_tables(db: sqlite_utils.Database, records: Records) -> None:
             for name, value in record.items():
                 table = CHILDREN.get((kind, name))
                 if table is None:
-                    row[name] = json.dumps(value, ensure_ascii=False) if name in JSON_FIELDS else value
+                    row[name] = json.dumps(value, ensure_ascii=False) if name in JSON_FIELDS[kind] else value
                     continue
                 for i, element in enumerate(value):
                     child = {"owner": record_id, "position": i}
                     if isinstance(element, dict):
-                        child |= {k: json.dumps(v, ensure_ascii=False) if k in JSON_FIELDS else v
+                        child |= {k: json.dumps(v, ensure_ascii=False) if k in CHILD_JSON[(kind, name)] else v
                                   for k, v in element.items()}
                     else:
                         child["value"] = element
@@ -126,7 +139,7 @@ def load(db: sqlite_utils.Database) -> Records:
         table = {}
         for row in db[kind].rows_where(order_by="position"):
             row.pop("position")
-            table[row[key]] = {k: json.loads(v) if k in JSON_FIELDS and v is not None else v for k, v in row.items()}
+            table[row[key]] = _restore(row, JSON_FIELDS[kind], BOOL_FIELDS[kind])
             for name in children:
                 table[row[key]][name] = []
         for name, child_table in children.items():
@@ -135,20 +148,17 @@ def load(db: sqlite_utils.Database) -> Records:
             for child in db[child_table].rows_where(order_by="owner, position"):
                 owner = child.pop("owner")
                 child.pop("position")
-                value = child["value"] if set(child) == {"value"} else {
-                    k: json.loads(v) if k in JSON_FIELDS and v is not None else v for k, v in child.items()}
+                value = child["value"] if set(child) == {"value"} else \
+                    _restore(child, CHILD_JSON[(kind, name)], CHILD_BOOL[(kind, name)])
                 table[owner][name].append(value)
         records[kind] = table
-    _restore_types(records)
     return records
 
 
-def _restore_types(records: Records) -> None:
-    """SQLite has no booleans: turn the 0/1 flags back into bools."""
-    for material in records["materials"].values():
-        material["shared"] = bool(material["shared"])
-    for bundle in records["bundles"].values():
-        bundle["online_full"] = bool(bundle["online_full"])
+def _restore(row: dict[str, Any], json_fields: set[str], bool_fields: set[str]) -> dict[str, Any]:
+    """A row as the sources shaped it: JSON fields decoded, SQLite's 0/1 flags as booleans."""
+    return {k: json.loads(v) if k in json_fields and v is not None
+            else bool(v) if k in bool_fields and v is not None else v for k, v in row.items()}
 
 
 def meta(db: sqlite_utils.Database) -> dict[str, str]:

@@ -13,7 +13,7 @@ import sqlite_utils
 import yaml
 
 from . import build as builder
-from . import db, training
+from . import db
 from .sources import ID_FIELD, KINDS, SourceError, read_sources
 
 HASH_KEY = "sources_hash"  # meta row of a staged (and then published) build: the digest of its sources
@@ -100,8 +100,8 @@ class Published:
 
 
 def publish(staging_db: Path, live_db: Path, sources: Path, dictionary_dir: Path | None = None,
-            rasa_dir: Path | None = None, domain: Path | None = None, expected_hash: str | None = None) -> Published:
-    """Make the staged build live with one atomic rename; regenerate the jieba dictionary and Rasa data from it."""
+            derive: builder.Derive | None = None, expected_hash: str | None = None) -> Published:
+    """Make the staged build live with one atomic rename; regenerate the jieba dictionary and derived files from it."""
     staged = staged_hash(staging_db)
     if staged is None:
         raise NothingStaged(f"nothing staged at {staging_db}")
@@ -117,8 +117,8 @@ def publish(staging_db: Path, live_db: Path, sources: Path, dictionary_dir: Path
     written = []
     if dictionary_dir is not None:
         written.append(builder.write_dictionary(records, dictionary_dir))
-    if rasa_dir is not None and domain is not None:
-        written += training.write(records, rasa_dir, domain)
+    if derive is not None:
+        written += derive(records)
     # a copy next to the live file, so the rename is atomic even when staging lives on another file system
     live_db.parent.mkdir(parents=True, exist_ok=True)
     tmp = live_db.with_name(f".{live_db.name}.{os.getpid()}.publish")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema
-from .sources import KINDS, ID_FIELD, Record, SourceError, Sources
+from .sources import ID_FIELD, KINDS, Record, SourceError, Sources
 
 Condition = dict[str, list[str]]
 

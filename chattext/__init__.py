@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from hanziconv import HanziConv
+
+from assistant.payloads import is_button_payload
 
 MAX_CHARS = 500
 
@@ -16,10 +17,6 @@ _ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})[ -]?([0-9]{8})[ -]?([0-9]{3}
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
-BUTTON_INTENTS = ("choose_bundle", "answer_question", "browse", "none_of_these")
-_PAYLOAD = re.compile(r"^/(" + "|".join(BUTTON_INTENTS) + r")(\{.*\})?$", re.S)
-_PAYLOAD_KEYS = {"bundle", "question", "value", "family", "stage"}
-_PAYLOAD_VALUE = re.compile(r"^[\w\u4e00-\u9fff]{1,40}$")
 
 
 def half_width(text: str) -> str:
@@ -40,21 +37,6 @@ def mask_pii(text: str) -> str:
         return f"{match.group(1)}****{match.group(3)}"
 
     return _MOBILE.sub(mobile, _ID_NUMBER.sub(id_number, digits))
-
-
-def is_button_payload(text: str) -> bool:
-    """True for the payloads Yishi's own buttons send: a known intent with plain-word values."""
-    match = _PAYLOAD.match(text)
-    if not match:
-        return False
-    if match.group(2) is None:
-        return True
-    try:
-        entities = json.loads(match.group(2))
-    except ValueError:
-        return False
-    return (isinstance(entities, dict) and set(entities) <= _PAYLOAD_KEYS
-            and all(isinstance(v, str) and _PAYLOAD_VALUE.match(v) for v in entities.values()))
 
 
 def guard(text: object) -> str:

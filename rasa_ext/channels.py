@@ -18,10 +18,6 @@ from sanic.request import Request
 
 from chattext import guard
 
-from . import speedups
-
-speedups.install()  # this module is imported by every Rasa server Yishi runs (credentials.yml)
-
 MAX_SENDER_LENGTH = 64
 
 
@@ -48,11 +44,6 @@ class GuardedRestInput(RestInput):
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         return None  # client-supplied metadata would be stored unchecked in the tracker
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
-        blueprint.after_server_start(speedups.freeze_heap)  # the model is loaded before the server starts
-        return blueprint
 
 
 class ContractSocketIOOutput(SocketIOOutput):

@@ -15,6 +15,7 @@ text, buttons and payload type still go. The tracker store and the channels keep
 from __future__ import annotations
 
 import gc
+import logging
 from functools import lru_cache
 from typing import Any, Dict, Text
 
@@ -72,6 +73,7 @@ def freeze_heap(*_args: Any) -> None:
     """
     gc.collect()
     gc.freeze()
+    logging.getLogger(__name__).info("heap frozen after start: %d objects", gc.get_freeze_count())
 
 
 def install() -> None:

@@ -19,6 +19,10 @@ export YISHI_LOG_DIR="${YISHI_LOG_DIR:-build/logs}"
 # Rasa's HTTP API (model parse for the warm-up and the staff console) takes a JWT signed with this secret.
 export YISHI_RASA_JWT_SECRET="${YISHI_RASA_JWT_SECRET:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')}"
 mkdir -p "$YISHI_LOG_DIR" "$(dirname "$YISHI_TRACKER_DB")"
+# The session cookie's key: made once, then shared by every gunicorn worker.
+key_file="${YISHI_SECRET_KEY_FILE:-build/secret_key}"
+[ -n "${YISHI_SECRET_KEY:-}" ] || [ -s "$key_file" ] \
+  || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > "$key_file")
 
 pids=()
 stop() {
@@ -46,7 +50,7 @@ pids+=($!)
 
 for port in "${rasa_ports[@]}"; do
   echo "==> starting a Rasa server on 127.0.0.1:$port (about 20 s)"
-  .venv/bin/rasa run --model models/yishi.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+  .venv/bin/python -m rasa_ext.server run --model models/yishi.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
     -i 127.0.0.1 -p "$port" --enable-api --jwt-secret "$YISHI_RASA_JWT_SECRET" --jwt-method HS256 \
     --log-file "$YISHI_LOG_DIR/rasa-$port.log" > "$YISHI_LOG_DIR/rasa-$port.out" 2>&1 &
   pids+=($!)
@@ -62,7 +66,7 @@ wait_for "the action server" "http://127.0.0.1:$YISHI_ACTIONS_PORT/health" 60
 for port in "${rasa_ports[@]}"; do wait_for "the Rasa server on $port" "http://127.0.0.1:$port/" 180; done
 wait_for "the web app" "http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/healthz" 30
 echo "==> warming up (jieba, the model, the catalogue) so the first citizen is not the slow one"
-.venv/bin/python scripts/warmup.py
+.venv/bin/python -m ops.warmup
 
 echo
 echo "Yishi is running: http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/   (kiosk: /kiosk; Ctrl-C stops it)"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -52,3 +56,30 @@ def mini_db(mini_sources: Path, tmp_path: Path, monkeypatch) -> Path:
     result = build(mini_sources, path, tmp_path / "jieba")
     assert result.errors == []
     return path
+
+
+@pytest.fixture(scope="session")
+def rasa_side():
+    """rasa_side(check, *arguments): run a check of tests/rasa_ext/rasa_side.py in a child process (pytest's own
+    process never imports rasa, which loads TensorFlow); its JSON answer."""
+
+    def run(check: str, *arguments: str):
+        env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false"}
+        done = subprocess.run([sys.executable, "-m", "tests.rasa_ext.rasa_side", check, *arguments], check=False,
+                              cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    return run
+
+
+SLOW_FOLDERS = ("e2e", "rasa_ext")  # a real stack or browser, or Rasa in a child process
+
+
+def pytest_collection_modifyitems(items):
+    """Mark what needs a trained model, a running stack, a browser or Rasa itself as slow (`make test-fast`
+    leaves it out)."""
+    for item in items:
+        folder = Path(str(item.fspath)).relative_to(PROJECT / "tests").parts[0]
+        if folder in SLOW_FOLDERS or "rasa_side" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

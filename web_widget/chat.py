@@ -1,18 +1,15 @@
 """The chat as the web app owns it: its own session ids, a length cap, masking, a timeout and a
-polite fallback, and a rate limit, in front of Rasa's REST channel (../shared/reliability.md 2, 3, 5, 7, 8)."""
+polite fallback, and a rate limit, in front of Rasa's REST channel (yishi.rasa_client)."""
 
 from __future__ import annotations
 
-import json
 import uuid
-import zlib
 from typing import Any
 
-import jwt
-import requests
 from flask import Blueprint, current_app, jsonify, request, session
 
 from chattext import guard
+from yishi.rasa_client import RasaClient, RasaTimeout, RasaUnavailable
 
 from . import store
 
@@ -30,20 +27,26 @@ def session_id(new: bool = False) -> str:
     return session["sid"]
 
 
-def pin(urls: list[str], sid: str) -> str:
-    """The Rasa server a conversation lives on: a stable choice per session id, so no lock store is needed."""
-    return urls[zlib.crc32(sid.encode()) % len(urls)]
+def rasa() -> RasaClient:
+    """The client of this app's Rasa servers (each conversation pinned to one)."""
+    config = current_app.config
+    return RasaClient(config["RASA_URLS"], config["RASA_JWT_SECRET"], config["CHAT_TIMEOUT_S"], "yishi-web")
 
 
-def rasa_url(sid: str) -> str:
-    return pin(current_app.config["RASA_URLS"], sid)
+class BadText(ValueError):
+    """A chat body without usable text; the message is for the citizen (or staff member)."""
 
 
-def rasa_auth() -> dict[str, str]:
-    """The header for Rasa's HTTP API (tracker, parse), which runs with a JWT secret shared with this app."""
-    token = jwt.encode({"user": {"username": "yishi-web", "role": "admin"}},
-                       current_app.config["RASA_JWT_SECRET"], algorithm="HS256")
-    return {"Authorization": f"Bearer {token}"}
+def read_text(empty: str = "请输入您要咨询的内容。") -> str:
+    """The "text" of a JSON body, refused when missing, blank or longer than CHAT_MAX_CHARS."""
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise BadText(empty)
+    limit = current_app.config["CHAT_MAX_CHARS"]
+    if len(text) > limit:
+        raise BadText(f"您的问题有{len(text)}个字，太长了，请精简到{limit}字以内再发送。")
+    return text
 
 
 def _reply(messages: list[dict[str, Any]], status: int = 200):
@@ -61,13 +64,10 @@ def _fallback(sid: str, text: str, reason: str):
 @bp.post("/message")
 def message():
     """Body {"text": "…"}: the bot's messages, or a polite fallback; never an error page."""
-    body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        return jsonify(error="请输入您要咨询的内容。"), 400
-    limit = current_app.config["CHAT_MAX_CHARS"]
-    if len(text) > limit:
-        return jsonify(error=f"您的问题有{len(text)}个字，太长了，请精简到{limit}字以内再发送。"), 400
+    try:
+        text = read_text()
+    except BadText as exc:
+        return jsonify(error=str(exc)), 400
     sid = session_id()
     ip = request.remote_addr or "unknown"
     if not (store.allow(f"s:{sid}", current_app.config["RATE_PER_SESSION"])
@@ -77,15 +77,12 @@ def message():
         return response, 429
     safe = guard(text)
     try:
-        answer = requests.post(f"{rasa_url(sid)}/webhooks/rest/webhook",
-                               json={"sender": sid, "message": safe},
-                               timeout=current_app.config["CHAT_TIMEOUT_S"])
-        messages = answer.json() if answer.ok else []
-    except requests.Timeout:
+        messages = rasa().send(sid, safe)
+    except RasaTimeout:
         return _fallback(sid, safe, "timeout")
-    except (requests.RequestException, json.JSONDecodeError):
+    except RasaUnavailable:
         return _fallback(sid, safe, "unreachable")
-    if not isinstance(messages, list) or not messages:
+    if not messages:
         return _fallback(sid, safe, "empty")  # the action server is down: Rasa answers 200 []
     return _reply(messages)
 
@@ -96,10 +93,8 @@ def history():
     if "sid" not in session or not current_app.config["RASA_JWT_SECRET"]:
         return jsonify(turns=[])
     try:
-        answer = requests.get(f"{rasa_url(session['sid'])}/conversations/{session['sid']}/tracker",
-                              headers=rasa_auth(), timeout=current_app.config["CHAT_TIMEOUT_S"])
-        events = answer.json().get("events", []) if answer.ok else []
-    except (requests.RequestException, ValueError):
+        events = rasa().tracker(session["sid"]).get("events") or []
+    except RasaUnavailable:
         events = []
     return jsonify(turns=[turn for event in events if (turn := _turn(event))])
 

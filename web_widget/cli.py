@@ -7,13 +7,14 @@ import getpass
 import sys
 from pathlib import Path
 
+from assistant import training
 from catalogue import cli as catalogue_cli
-from catalogue import config as catalogue_config
+from yishi import settings
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     from . import create_app
-    from .staff_auth import AccountError, add_account
+    from .staff.auth import AccountError, add_account
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -34,13 +35,13 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_review_merge(args: argparse.Namespace) -> int:
-    from actions.understanding import OUT_OF_SCOPE
+    from assistant.intents import OUT_OF_SCOPE, intent_name
+    from catalogue import config as catalogue_config
     from catalogue import db
-    from catalogue.training import intent_name
 
-    from . import review, settings
+    from .staff import review_files as review
 
-    source = Path(args.review or settings.from_env()["REVIEW_FILE"])
+    source = Path(args.review or settings.path("YISHI_REVIEW_FILE"))
     if not source.exists():
         print(f"no review file at {source}: nothing was labelled yet", file=sys.stderr)
         return 1
@@ -64,7 +65,10 @@ def cmd_review_merge(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi (一事) command line")
     groups = parser.add_subparsers(dest="group", required=True)
-    catalogue_cli.add_commands(groups)
+    build = catalogue_cli.add_commands(groups)["build"]
+    build.add_argument("--rasa-dir", type=Path, default=settings.path("YISHI_RASA_DATA_DIR"),
+                       help="where the Rasa data generated from the catalogue goes")
+    build.set_defaults(derive=lambda args: training.writer(args.rasa_dir, settings.home() / "bot" / "domain.yml"))
     staff = groups.add_parser("staff", help="staff console accounts").add_subparsers(dest="command", required=True)
     add = staff.add_parser("add", help="create a staff account (asks for the password)")
     add.add_argument("username")
@@ -74,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         dest="command", required=True)
     merge = review.add_parser("merge", help="merge the review file into the training data, never held-out texts")
     merge.add_argument("--review", help="the review file (default: YISHI_REVIEW_FILE or review/labelled.yml)")
-    merge.add_argument("--into", default=str(catalogue_config.PROJECT_DIR / "nlu_data" / "reviewed.yml"),
+    merge.add_argument("--into", default=str(settings.path("YISHI_NLU_DATA") / "reviewed.yml"),
                        help="the training file to merge into; the other files in its folder are checked too")
-    merge.add_argument("--heldout", default=str(catalogue_config.PROJECT_DIR / "tests" / "eval" / "heldout.yml"),
-                       help="texts that must never be trained on")
+    merge.add_argument("--heldout", default=str(settings.path("YISHI_EVAL_CASES").parent),
+                       help="a held-out file, or a folder of them: texts that must never be trained on")
     merge.set_defaults(handler=cmd_review_merge)
     return catalogue_cli.run(parser, argv)
 

@@ -16,10 +16,23 @@ def _allowed_origin() -> str | None:
     return origin if origin and origin != "null" and origin in allowed else None
 
 
+def _cross_origin() -> bool:
+    """The chat, the widget's files and QR codes may be used by the sites allowed to embed the widget."""
+    return request.blueprint == "chat" or request.endpoint in ("static", "pages.qr")
+
+
+def _wants_json() -> bool:
+    """Errors of the JSON API, the chat, QR codes and the console's APIs are JSON; pages get a page."""
+    if request.url_rule is None:  # no route matched: the URL's area decides
+        return request.path.startswith(("/api/", "/chat/", "/staff/api/"))
+    view = current_app.view_functions.get(request.endpoint)
+    return request.blueprint in ("api", "chat") or request.endpoint == "pages.qr" or getattr(view, "staff_api", False)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def preflight():
-        if request.method == "OPTIONS" and request.path.startswith("/chat/"):
+        if request.method == "OPTIONS" and request.blueprint == "chat":
             response = app.make_response(("", 204))
             if _allowed_origin():
                 response.headers["Access-Control-Allow-Methods"] = "GET, POST"
@@ -31,7 +44,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def headers(response):
         origin = _allowed_origin()
-        if origin and request.path.startswith(("/chat/", "/static/", "/qr/")):
+        if origin and _cross_origin():
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Allow-Credentials"] = "true"
             response.headers["Vary"] = "Origin"
@@ -39,16 +52,17 @@ def init_app(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        if request.path.startswith("/api/"):
+        if request.blueprint == "api":
             response.headers["Cache-Control"] = "no-store"
         return response
 
     def error(status: int, message: str):
         """JSON for the API and the chat, a page for everything a person opens in a browser."""
-        if request.path.startswith(("/api/", "/chat/", "/qr/")):
+        if _wants_json():
             response = jsonify(error=message)
         else:
-            response = app.make_response(render_template("error.html", message=message))
+            response = app.make_response(render_template("error.html", message=message,
+                                                          citizen="citizen" in app.config["SERVE"]))
         response.status_code = status
         return response
 

@@ -1,6 +1,8 @@
-"""The web app's own SQLite file: questions Yishi could not answer, rate-limit counters, staff accounts and sessions.
+"""The web app's own SQLite file, and every SQL statement on it: questions Yishi could not answer,
+rate-limit counters, staff accounts, sessions, login failures, the content log and review labels.
 
-One connection per request in `g`, closed on teardown; WAL so gunicorn workers share it safely.
+The schema is applied once per process start (create_app calls init_app), or by `init_db`; then one
+connection per request in `g`, closed on teardown; WAL so gunicorn workers share it safely.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask, current_app, g
 
@@ -28,11 +31,24 @@ create table if not exists review_labels (id integer primary key, at real not nu
 """
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=5, isolation_level=None)
+
+
+def init_db(path: str) -> None:
+    """Create the file and its tables (idempotent); WAL is a property of the file, set once here."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = _connect(path)
+    try:
+        db.execute("pragma journal_mode=wal")
+        db.executescript(SCHEMA)
+    finally:
+        db.close()
+
+
 def connection() -> sqlite3.Connection:
     if "web_db" not in g:
-        g.web_db = sqlite3.connect(current_app.config["WEB_DB"], timeout=5, isolation_level=None)
-        g.web_db.execute("pragma journal_mode=wal")
-        g.web_db.executescript(SCHEMA)
+        g.web_db = _connect(current_app.config["WEB_DB"])
     return g.web_db
 
 
@@ -43,6 +59,7 @@ def close(_exc: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    init_db(app.config["WEB_DB"])
     app.teardown_appcontext(close)
 
 
@@ -116,3 +133,51 @@ def content_log(limit: int = 20) -> list[dict]:
     rows = connection().execute("select at, username, action, kind, record, detail from content_log "
                                 "order by id desc limit ?", (limit,)).fetchall()
     return [dict(zip(("at", "username", "action", "kind", "record", "detail"), r, strict=True)) for r in rows]
+
+
+# --- staff accounts, sessions and login failures ---------------------------------------------
+
+def staff_exists(username: str) -> bool:
+    return connection().execute("select 1 from staff where username = ?", (username,)).fetchone() is not None
+
+
+def add_staff(username: str, password_hash: str) -> None:
+    connection().execute("insert into staff values (?, ?, ?)", (username, password_hash, time.time()))
+
+
+def password_hash(username: str) -> str | None:
+    row = connection().execute("select password_hash from staff where username = ?", (username,)).fetchone()
+    return row[0] if row else None
+
+
+def add_failure(username: str) -> None:
+    connection().execute("insert into staff_failures values (?, ?)", (username, time.time()))
+
+
+def recent_failures(username: str, window_s: float) -> int:
+    """Failed logins of username in the last window_s seconds (older ones are forgotten)."""
+    db = connection()
+    db.execute("delete from staff_failures where at < ?", (time.time() - window_s,))
+    return db.execute("select count(*) from staff_failures where username = ?", (username,)).fetchone()[0]
+
+
+def open_session(token: str, username: str, csrf: str) -> None:
+    now = time.time()
+    connection().execute("insert into staff_sessions values (?, ?, ?, ?, ?)", (token, username, csrf, now, now))
+
+
+def live_session(token: str, idle_s: float, max_s: float) -> dict | None:
+    """The session of token if it is neither idle too long nor too old (then it is touched); expired ones go."""
+    db, now = connection(), time.time()
+    row = db.execute("select username, csrf, created, seen from staff_sessions where token = ?", (token,)).fetchone()
+    if row is None:
+        return None
+    if now - row[3] <= idle_s and now - row[2] <= max_s:
+        db.execute("update staff_sessions set seen = ? where token = ?", (now, token))
+        return {"username": row[0], "csrf": row[1], "token": token}
+    db.execute("delete from staff_sessions where token = ?", (token,))
+    return None
+
+
+def close_session(token: str) -> None:
+    connection().execute("delete from staff_sessions where token = ?", (token,))

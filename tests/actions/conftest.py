@@ -20,7 +20,7 @@ def catalogue(mini_db):
     catalogue_access.live.cache_clear()
 
 
-def tracker(text: str = "", intent: str = "nlu_fallback", ranking: list[tuple[str, float]] | None = None,
+def _tracker(text: str = "", intent: str = "nlu_fallback", ranking: list[tuple[str, float]] | None = None,
             entities: dict[str, str] | None = None, slots: dict[str, Any] | None = None,
             sender: str = "test-user") -> Tracker:
     ranking = ranking or [(intent, 0.9)]
@@ -37,12 +37,30 @@ def tracker(text: str = "", intent: str = "nlu_fallback", ranking: list[tuple[st
     })
 
 
-def run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
+def _run(action, tracker_: Tracker) -> tuple[list[dict], list[dict]]:
     """Run an action; return (messages sent, events)."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker_, {}))
     return dispatcher.messages, events
 
 
-def slots(events: list[dict]) -> dict[str, Any]:
+def _slots(events: list[dict]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture(name="tracker")
+def tracker_fixture():
+    """tracker(…): see _tracker."""
+    return _tracker
+
+
+@pytest.fixture(name="run")
+def run_fixture():
+    """run(…): see _run."""
+    return _run
+
+
+@pytest.fixture(name="slots")
+def slots_fixture():
+    """slots(…): see _slots."""
+    return _slots

@@ -5,10 +5,8 @@ from __future__ import annotations
 from actions.bundle import ActionAnswerQuestion, ActionShowBundle, ActionYesNo
 from catalogue.checklist import NOTICE
 
-from .conftest import run, slots, tracker
 
-
-def test_bundle_intent_gives_the_checklist_then_the_first_question():
+def test_bundle_intent_gives_the_checklist_then_the_first_question(tracker, run, slots):
     messages, events = run(ActionShowBundle(), tracker("我想开个铺子", intent="bundle_shop"))
     card, question = messages
     assert card["custom"]["type"] == "bundle" and card["custom"]["bundle"] == "shop"
@@ -21,25 +19,25 @@ def test_bundle_intent_gives_the_checklist_then_the_first_question():
     assert slots(events) == {"bundle": "shop", "answers": {}, "pending_question": "size"}
 
 
-def test_bundle_button():
+def test_bundle_button(tracker, run, slots):
     messages, events = run(ActionShowBundle(), tracker(intent="choose_bundle", entities={"bundle": "baby"}))
     assert [m["custom"]["type"] for m in messages] == ["bundle"]  # baby has no questions
     assert slots(events)["bundle"] == "baby"
 
 
-def test_unknown_bundle_button_falls_back():
+def test_unknown_bundle_button_falls_back(tracker, run):
     messages, _ = run(ActionShowBundle(), tracker(intent="choose_bundle", entities={"bundle": "nope"}))
     assert [m["custom"] for m in messages] == [{"type": "fallback"}]
 
 
-def test_two_life_events_in_one_message_are_offered_both():
+def test_two_life_events_in_one_message_are_offered_both(tracker, run):
     messages, _ = run(ActionShowBundle(), tracker("想开个铺子，还要给娃儿登记", intent="bundle_shop"))
     assert messages[0]["custom"] == {"type": "clarify", "options": [
         {"bundle": "shop", "name": "我要开小店"}, {"bundle": "baby", "name": "宝宝登记一件事"}]}
     assert [b["title"] for b in messages[0]["buttons"]] == ["我要开小店", "宝宝登记一件事", "都不是"]
 
 
-def test_answer_refines_the_list_and_asks_the_next_question():
+def test_answer_refines_the_list_and_asks_the_next_question(tracker, run, slots):
     context = {"bundle": "shop", "answers": {}, "pending_question": "size"}
     messages, events = run(ActionAnswerQuestion(), tracker(intent="answer_question", slots=context,
                                                           entities={"question": "size", "value": "small"}))
@@ -49,7 +47,7 @@ def test_answer_refines_the_list_and_asks_the_next_question():
     assert slots(events) == {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
 
 
-def test_last_answer_leaves_no_question():
+def test_last_answer_leaves_no_question(tracker, run, slots):
     context = {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
     messages, events = run(ActionAnswerQuestion(), tracker(intent="answer_question", slots=context,
                                                           entities={"question": "agent", "value": "no"}))
@@ -57,7 +55,7 @@ def test_last_answer_leaves_no_question():
     assert slots(events)["pending_question"] is None
 
 
-def test_an_answer_the_question_does_not_offer_asks_again():
+def test_an_answer_the_question_does_not_offer_asks_again(tracker, run, slots):
     context = {"bundle": "shop", "answers": {}, "pending_question": "size"}
     messages, events = run(ActionAnswerQuestion(), tracker(intent="answer_question", slots=context,
                                                           entities={"question": "size", "value": "huge"}))
@@ -66,7 +64,7 @@ def test_an_answer_the_question_does_not_offer_asks_again():
     assert "answers" not in slots(events)
 
 
-def test_yes_answers_a_pending_yes_no_question():
+def test_yes_answers_a_pending_yes_no_question(tracker, run, slots):
     context = {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
     messages, events = run(ActionYesNo(), tracker("是的", intent="affirm", slots=context))
     materials = [m["id"] for m in messages[0]["custom"]["checklist"]["materials"]]
@@ -74,6 +72,6 @@ def test_yes_answers_a_pending_yes_no_question():
     assert slots(events)["answers"] == {"size": "small", "agent": "yes"}
 
 
-def test_yes_with_nothing_pending_asks_what_to_do():
+def test_yes_with_nothing_pending_asks_what_to_do(tracker, run):
     messages, events = run(ActionYesNo(), tracker("好的", intent="affirm"))
     assert [m["response"] for m in messages] == ["utter_no_context"] and events == []

@@ -8,12 +8,10 @@ from actions.followup import ActionFollowUp
 from actions.session import ActionStartOver
 from catalogue.checklist import NOTICE
 
-from .conftest import run, slots, tracker
-
 SHOP = {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "agent"}
 
 
-def test_follow_ups_answer_from_the_bundle_in_context():
+def test_follow_ups_answer_from_the_bundle_in_context(tracker, run, slots):
     expected = {"ask_materials": "办理“我要开小店”需要准备的材料（4份", "ask_duration": "承诺约3个工作日办结",
                 "ask_location": "综合窗口：大厅一楼，工作日", "ask_online": "网上办（https://example.invalid/）",
                 "ask_mechanism": "容缺受理：先受理后补齐。", "ask_departments": "涉及1个部门：市场监管局",
@@ -25,31 +23,31 @@ def test_follow_ups_answer_from_the_bundle_in_context():
         assert slots(events) == {"bundle": "shop", "answers": {"size": "small"}}
 
 
-def test_follow_up_naming_another_bundle_switches_to_it():
+def test_follow_up_naming_another_bundle_switches_to_it(tracker, run, slots):
     messages, events = run(ActionFollowUp(), tracker("上户口要多久", intent="ask_duration", slots=SHOP))
     assert "宝宝登记一件事" in messages[0]["text"]
     assert slots(events) == {"bundle": "baby", "answers": {}}
 
 
-def test_follow_up_without_a_bundle_asks_which():
+def test_follow_up_without_a_bundle_asks_which(tracker, run):
     messages, events = run(ActionFollowUp(), tracker("要带啥子", intent="ask_materials"))
     assert messages[0]["response"] == "utter_no_context" and events == []
 
 
-def test_unsure_between_bundles_asks_back():
+def test_unsure_between_bundles_asks_back(tracker, run):
     ranking = [("nlu_fallback", 0.55), ("bundle_shop", 0.4), ("bundle_baby", 0.3)]
     messages, _ = run(ActionResolveUnsure(), tracker("办个事", ranking=ranking))
     assert messages[0]["custom"]["type"] == "clarify"
     assert [o["bundle"] for o in messages[0]["custom"]["options"]] == ["shop", "baby"]
 
 
-def test_unsure_but_an_alias_is_named_gives_that_bundle():
+def test_unsure_but_an_alias_is_named_gives_that_bundle(tracker, run):
     ranking = [("nlu_fallback", 0.55), ("out_of_scope", 0.4)]
     messages, events = run(ActionResolveUnsure(), tracker("那个，上户口咋办", ranking=ranking))
     assert messages[0]["custom"]["bundle"] == "baby"
 
 
-def test_nothing_fits_says_so_and_shows_no_bundle():
+def test_nothing_fits_says_so_and_shows_no_bundle(tracker, run):
     for action in (ActionResolveUnsure(), ActionOutOfScope()):
         ranking = [("out_of_scope", 0.9), ("bundle_shop", 0.05)]
         messages, _ = run(action, tracker("<img src=x onerror=alert(1)>明天下雨吗", ranking=ranking))
@@ -60,12 +58,12 @@ def test_nothing_fits_says_so_and_shows_no_bundle():
                                                                 "房产登记", "工程建设项目"]
 
 
-def test_none_of_these():
+def test_none_of_these(tracker, run):
     messages, _ = run(ActionNoneOfThese(), tracker("都不是", intent="none_of_these"))
     assert messages[0]["custom"] == {"type": "fallback"} and messages[0]["text"].startswith("好的，看来我没理解对")
 
 
-def test_browse_goes_family_then_stage_then_bundles():
+def test_browse_goes_family_then_stage_then_bundles(tracker, run):
     messages, _ = run(ActionBrowse(), tracker("有哪些可以办", intent="browse"))
     assert [b["title"] for b in messages[0]["buttons"]] == ["人生服务", "企业开办", "工程建设项目", "不动产登记"]
     messages, _ = run(ActionBrowse(), tracker(intent="browse", entities={"family": "企业开办"}))
@@ -76,13 +74,13 @@ def test_browse_goes_family_then_stage_then_bundles():
     assert messages[0]["buttons"] == [{"title": "我要开小店", "payload": '/choose_bundle{"bundle":"shop"}'}]
 
 
-def test_start_over_resets_every_slot():
+def test_start_over_resets_every_slot(tracker, run):
     messages, events = run(ActionStartOver(), tracker("重新开始", intent="start_over", slots=SHOP))
     assert messages[0]["response"] == "utter_start_over"
     assert events == [{"event": "reset_slots", "timestamp": None}]
 
 
-def test_a_shop_of_no_named_kind_asks_which_kind():
+def test_a_shop_of_no_named_kind_asks_which_kind(tracker, run, slots):
     from actions.browse import ActionAskShopType
 
     messages, events = run(ActionAskShopType(), tracker("开店", intent="open_shop"))

@@ -99,3 +99,14 @@ def test_against_no_catalogue_every_bundle_is_new(mini_sources):
     result = changes.diff(None, new(mini_sources))
     assert [(b.slug, b.status) for b in result.bundles] == [("shop", "added"), ("baby", "added")]
     assert result.records["bundles"].added == ["shop", "baby"]
+
+
+def test_every_checklist_field_is_compared_or_deliberately_left_out(mini_records):
+    """A new checklist field must be added to changes.FIELDS (or DETAILED, NOT_COMPARED), or the console's
+    "what changes for citizens" would silently hide it."""
+    from catalogue.checklist import checklist
+
+    groups = (changes.FIELDS, changes.DETAILED, changes.NOT_COMPARED)
+    assert sum(len(g) for g in groups) == len(set().union(*groups))  # no key in two groups
+    for slug in mini_records["bundles"]:
+        assert set(checklist(mini_records, slug)) == set().union(*groups)

@@ -20,9 +20,18 @@ def test_check_and_build(capsys, mini_sources, tmp_path):
     assert (code, out) == (0, "ok: 3 departments, 2 channels, 1 mechanisms, 9 materials, 3 questions, 4 items, 2 bundles\n")
     db = tmp_path / "out.db"
     code, out, _ = run(capsys, "catalogue", "build", "--sources", str(mini_sources), "--db", str(db),
-                       "--dictionary", str(tmp_path / "dict"), "--rasa-dir", str(tmp_path / "rasa"))
-    assert (code, out) == (0, f"built 2 bundles into {db}; 5 derived files\n")
-    assert db.exists()
+                       "--dictionary", str(tmp_path / "dict"))
+    assert (code, out) == (0, f"built 2 bundles into {db}; 1 derived files\n")
+    assert db.exists() and (tmp_path / "dict" / "yishi.txt").exists()
+
+
+def test_the_yishi_command_builds_the_rasa_data_too(capsys, mini_sources, tmp_path):
+    from web_widget.cli import main as yishi
+
+    db = tmp_path / "out.db"
+    code = yishi(["catalogue", "build", "--sources", str(mini_sources), "--db", str(db),
+                  "--dictionary", str(tmp_path / "dict"), "--rasa-dir", str(tmp_path / "rasa")])
+    assert (code, capsys.readouterr().out) == (0, f"built 2 bundles into {db}; 5 derived files\n")
     assert sorted(str(p.relative_to(tmp_path / "rasa")) for p in (tmp_path / "rasa").rglob("*.yml")) == [
         "data/bundle_rules.yml", "data/bundles.yml", "domain/bundles.yml", "domain/domain.yml"]
 
@@ -31,7 +40,7 @@ def test_build_with_errors_exits_non_zero_and_keeps_the_old_file(capsys, mini_so
     before = mini_db.read_bytes()
     write_source(mini_sources, "bad.yaml", "bundles:\n  - {slug: x}\n")
     code, out, err = run(capsys, "catalogue", "build", "--sources", str(mini_sources), "--db", str(mini_db),
-                         "--dictionary", str(mini_db.parent / "d"), "--rasa-dir", str(mini_db.parent / "r"))
+                         "--dictionary", str(mini_db.parent / "d"))
     assert code == 1 and out == ""
     assert "bad.yaml:2: bundle 'x': field 'name': is required" in err
     assert err.rstrip().endswith("error(s) in " + str(mini_sources) + "; the previous catalogue is unchanged")

@@ -60,3 +60,18 @@ def test_check_of_the_fixture_counts_records(mini_sources):
     counts = {kind: len(records) for kind, records in check(mini_sources).catalogue.records.items()}
     assert counts == {"departments": 3, "channels": 2, "mechanisms": 1, "materials": 9, "questions": 3,
                       "items": 4, "bundles": 2}
+
+
+def test_load_gives_back_the_validated_records_with_their_types(mini_records, tmp_path):
+    """Field types come from catalogue/schema.py: JSON fields decoded, booleans as bool (not SQLite's 0/1)."""
+    db.write(mini_records, tmp_path / "c.db")
+    loaded = db.load(db.connect(tmp_path / "c.db"))
+
+    def typed(value):
+        if isinstance(value, dict):
+            return {k: typed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        return (type(value).__name__, value)
+
+    assert typed(loaded) == typed(mini_records)

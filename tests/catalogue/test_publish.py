@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant import training
 from catalogue import build, db, publish
 from catalogue.live import LiveCatalogue
 
@@ -95,8 +96,9 @@ def test_publish_replaces_the_live_file_and_a_running_live_catalogue_sees_it(min
 def test_publish_writes_the_same_dictionary_and_rasa_data_as_a_build(mini_sources, live, tmp_path):
     staging = tmp_path / "staging.db"
     publish.stage(mini_sources, staging)
-    result = publish.publish(staging, live, mini_sources, tmp_path / "jieba", tmp_path / "rasa", DOMAIN)
-    reference = build.build(mini_sources, tmp_path / "ref.db", tmp_path / "ref_jieba", tmp_path / "ref_rasa", DOMAIN)
+    result = publish.publish(staging, live, mini_sources, tmp_path / "jieba", training.writer(tmp_path / "rasa", DOMAIN))
+    reference = build.build(mini_sources, tmp_path / "ref.db", tmp_path / "ref_jieba",
+                            training.writer(tmp_path / "ref_rasa", DOMAIN))
     names = sorted(str(p.relative_to(tmp_path)) for p in result.written[1:])
     assert names == ["jieba/yishi.txt", "rasa/data/bundle_rules.yml", "rasa/data/bundles.yml",
                      "rasa/domain/bundles.yml", "rasa/domain/domain.yml"]

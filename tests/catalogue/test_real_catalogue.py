@@ -11,7 +11,7 @@ from catalogue import config, db, report
 from catalogue.build import check
 from catalogue.checklist import checklist
 
-# The scope of ../shared/domain/bundles.md: slug → (family, stage). Slugs are stable identifiers.
+# The required bundles (the project brief's scope): slug → (family, stage). Slugs are stable identifiers.
 REQUIRED = {
     "newborn": ("人生服务", "婴幼儿"), "school_enrolment": ("人生服务", "少年"), "marriage": ("人生服务", "青年"),
     "veteran": ("人生服务", "青年"), "social_insurance": ("人生服务", "青年"), "hukou_move": ("人生服务", "青年"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chattext import guard, is_button_payload, mask_pii, normalize
+from assistant.payloads import is_button_payload
+from chattext import guard, mask_pii, normalize
 
 
 @pytest.mark.parametrize("raw, masked", [

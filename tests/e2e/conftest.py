@@ -6,14 +6,14 @@ import uuid
 
 import pytest
 
-from tests import stack as stack_module
+from ops import stack as stack_module
 from web_widget import create_app
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    running = stack_module.start(tmp_path_factory.mktemp("stack"),
-                                 {"YISHI_FAULT_SLOW_SENDER": "slow-", "YISHI_FAULT_DELAY_S": "4"})
+    # the actions with one fault injected: catalogue calls of "slow-…" senders sleep (tests/e2e/slow_actions.py)
+    running = stack_module.start(tmp_path_factory.mktemp("stack"), actions_package="tests.e2e.slow_actions")
     yield running
     running.stop()
 
@@ -23,12 +23,12 @@ def sender() -> str:
     return f"test-{uuid.uuid4().hex}"
 
 
-def customs(messages: list[dict]) -> list[dict]:
+def _customs(messages: list[dict]) -> list[dict]:
     return [m["custom"] for m in messages if "custom" in m]
 
 
-def custom_of(messages: list[dict], kind: str) -> dict:
-    found = [c for c in customs(messages) if c.get("type") == kind]
+def _custom_of(messages: list[dict], kind: str) -> dict:
+    found = [c for c in _customs(messages) if c.get("type") == kind]
     assert found, f"no {kind} payload in {messages}"
     return found[0]
 
@@ -38,3 +38,15 @@ def web(stack, tmp_path):
     """The web app (Flask test client side) in front of the real stack."""
     return create_app({"TESTING": True, "WEB_DB": str(tmp_path / "web.db"), "RASA_URLS": [stack.rasa_url],
                        "SECRET_KEY": "test"})
+
+
+@pytest.fixture(name="customs")
+def customs_fixture():
+    """customs(…): see _customs."""
+    return _customs
+
+
+@pytest.fixture(name="custom_of")
+def custom_of_fixture():
+    """custom_of(…): see _custom_of."""
+    return _custom_of

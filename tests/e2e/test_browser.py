@@ -11,7 +11,10 @@ import urllib.request
 
 import pytest
 
-from tests.stack import PROJECT, free_port
+from ops.stack import free_port
+from yishi.settings import home
+
+PROJECT = home()
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = PROJECT / "tests" / "artifacts"
@@ -33,7 +36,7 @@ def web_url(stack, web_folder):
                        "YISHI_SECRET_KEY": "browser-tests"}
     process = subprocess.Popen([str(PROJECT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
                                 "web_widget:create_app()"], cwd=PROJECT, env=env,
-                               stdout=open(folder / "web.log", "w"), stderr=subprocess.STDOUT)
+                               stdout=open(folder / "web.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115 - closed with the process
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

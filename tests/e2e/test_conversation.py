@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from catalogue.checklist import NOTICE
 
-from .conftest import custom_of, customs
 
-
-def test_bundle_answer_follow_up_switch_and_out_of_scope(stack, sender):
+def test_bundle_answer_follow_up_switch_and_out_of_scope(stack, sender, customs, custom_of):
     # a bundle in colloquial words: the checklist, then the first situational question
     messages = stack.say(sender, "我想开个健身房，要办些啥子")
     bundle = custom_of(messages, "bundle")
@@ -36,7 +34,7 @@ def test_bundle_answer_follow_up_switch_and_out_of_scope(stack, sender):
     assert "12345" in messages[0]["text"]
 
 
-def test_every_reply_has_text_and_only_contract_payloads(stack, sender):
+def test_every_reply_has_text_and_only_contract_payloads(stack, sender, customs):
     for text in ["你好", "娃儿刚生", "开店", "asdfgh", "谢谢", "你是机器人吗", "重新开始"]:
         messages = stack.say(sender, text)
         assert messages, text
@@ -44,7 +42,7 @@ def test_every_reply_has_text_and_only_contract_payloads(stack, sender):
         assert {c["type"] for c in customs(messages)} <= {"bundle", "clarify", "question", "fallback"}
 
 
-def test_asking_back_offers_candidates_as_buttons(stack, sender):
+def test_asking_back_offers_candidates_as_buttons(stack, sender, customs, custom_of):
     messages = stack.say(sender, "想开个店")
     clarify = custom_of(messages, "clarify")
     assert len(clarify["options"]) >= 2

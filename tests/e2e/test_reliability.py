@@ -1,15 +1,12 @@
-"""Failure modes measured on this stack (../shared/reliability.md findings 4, 6, 9–12), each on the real servers."""
+"""Failure modes measured on this stack (forged /intent, database locks, PII in logs, slow actions), each on the real servers."""
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import threading
 import time
 import urllib.request
-
-from .conftest import custom_of, customs
 
 ID_NUMBER, MOBILE = "11010519491231002X", "13800138000"
 
@@ -34,13 +31,10 @@ def test_tracker_store_is_in_wal_mode_and_a_reader_loses_no_turns(stack, sender)
 
 
 def tracker_events(stack, sender) -> list[dict]:
-    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                                     headers={"Authorization": f"Bearer {stack.token()}"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())["events"]
+    return stack.client().tracker(sender)["events"]
 
 
-def test_typed_slash_text_cannot_force_an_intent_or_set_a_slot(stack, sender):
+def test_typed_slash_text_cannot_force_an_intent_or_set_a_slot(stack, sender, custom_of):
     for text in ["/restart", "/greet@0.99", '/inform{"city":"<script>alert(1)</script>"}',
                  '/answer_question{"question":"<b>","value":"x"}']:
         messages = stack.say(sender, text)
@@ -108,7 +102,7 @@ def test_rasa_api_is_not_open_to_other_origins(stack):
         assert error.code == 401
 
 
-def test_a_slow_catalogue_action_does_not_hold_up_other_users(stack):
+def test_a_slow_catalogue_action_does_not_hold_up_other_users(stack, customs):
     finished: dict[str, float] = {}
 
     def talk(sender: str) -> None:
@@ -123,3 +117,8 @@ def test_a_slow_catalogue_action_does_not_hold_up_other_users(stack):
     slow.join(timeout=30)
     assert finished["quick-user"] < finished["slow-user"]
     assert customs(stack.say("quick-user", "谢谢")) == []
+
+
+def test_every_rasa_server_starts_with_the_speedups_installed(stack):
+    """rasa_ext.server installs the patches before Rasa loads and freezes the heap once the model is loaded."""
+    assert "heap frozen after start" in stack.logs()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests import stack as stack_module
-
-from .conftest import custom_of
+from ops import stack as stack_module
 
 
-def test_a_conversation_survives_a_restart(tmp_path):
+def test_a_conversation_survives_a_restart(tmp_path, custom_of):
     first = stack_module.start(tmp_path)
     try:
         assert custom_of(first.say("citizen-1", "我要开健身房"), "bundle")["bundle"] == "gym"

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from tests.stack import free_port
-from web_widget import create_app, staff_auth
+from ops.stack import free_port
+from web_widget import create_app
+from web_widget.staff import auth as staff_auth
 
 PASSWORD = "bench password 1"
 

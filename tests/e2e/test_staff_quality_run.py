@@ -1,4 +1,4 @@
-"""The console's 质量 button for real: scripts/quality_run.py runs the evaluation and the conversation
+"""The console's 质量 button for real: web_widget.staff.jobs runs the evaluation and the conversation
 tests on the trained model in the background, and the page reads what they wrote."""
 
 from __future__ import annotations
@@ -7,10 +7,11 @@ import time
 
 import yaml
 
-from tests.stack import PROJECT
-from web_widget import quality
+from web_widget.staff import jobs, quality
+from yishi import settings
 
-MODEL = PROJECT / "models" / "yishi.tar.gz"
+MODEL = settings.path("YISHI_MODEL")
+STORIES = settings.path("YISHI_CONVERSATION_STORIES")
 
 
 def test_a_console_run_evaluates_and_replays_the_conversations(tmp_path):
@@ -20,10 +21,10 @@ def test_a_console_run_evaluates_and_replays_the_conversations(tmp_path):
         "out_of_scope": ["明天会下雨吗"],
         "ambiguous": [{"text": "想开个店", "candidates": ["gym", "car_wash"]}]}, allow_unicode=True), encoding="utf-8")
     results = tmp_path / "results"
-    assert quality.start(results, "zhao.lei", MODEL, cases, PROJECT / "tests" / "conversations")
-    assert not quality.start(results, "zhao.lei", MODEL, cases, PROJECT / "tests" / "conversations")  # one at a time
+    assert jobs.start(results, "zhao.lei", MODEL, cases, STORIES)
+    assert not jobs.start(results, "zhao.lei", MODEL, cases, STORIES)  # one at a time
     deadline = time.monotonic() + 400
-    while (state := quality.run_state(results)) is None or state["running"]:
+    while (state := jobs.run_state(results)) is None or state["running"]:
         assert time.monotonic() < deadline, state
         time.sleep(1)
     assert state["by"] == "zhao.lei" and state["steps"] == {"eval": "done", "conversations": "done"}, state["log_tail"]

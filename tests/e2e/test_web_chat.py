@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from .conftest import custom_of
 
-
-def test_a_conversation_through_the_web_app(web):
+def test_a_conversation_through_the_web_app(web, custom_of):
     client = web.test_client()
     messages = client.post("/chat/message", json={"text": "我要开健身房"}).json["messages"]
     assert custom_of(messages, "bundle")["bundle"] == "gym"

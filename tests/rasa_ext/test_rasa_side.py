@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def run(check: str, *arguments: str):
-    env = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false"}
-    done = subprocess.run([sys.executable, "-m", "tests.rasa_ext.rasa_side", check, *arguments], check=False, cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def without_timestamps(value):
@@ -30,8 +14,8 @@ def without_timestamps(value):
 
 
 @pytest.fixture(scope="module")
-def stores() -> dict:
-    return run("tracker_store")
+def stores(rasa_side) -> dict:
+    return rasa_side("tracker_store")
 
 
 def test_yishi_tracker_store_stores_and_returns_what_rasas_does(stores):
@@ -50,8 +34,8 @@ def test_yishi_tracker_store_is_in_wal_mode_with_pooled_connections(stores):
     assert stores["SQLTrackerStore"]["pool"] == "NullPool" and yishi["pool"] == "QueuePool"
 
 
-def test_action_calls_leave_earlier_checklists_out_and_nothing_else():
-    calls = run("action_call")
+def test_action_calls_leave_earlier_checklists_out_and_nothing_else(rasa_side):
+    calls = rasa_side("action_call")
     before, after = calls["before"], calls["after"]
     assert len(before) == len(after)
     for old, new in zip(before, after, strict=True):

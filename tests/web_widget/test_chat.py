@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stack import free_port
+from ops.stack import free_port
 from web_widget import create_app, store
 
 ID_NUMBER = "11010519491231002X"
@@ -83,12 +83,12 @@ def test_only_allowed_sites_may_call_the_chat_across_origins(mini_db, tmp_path):
 
 
 def test_each_conversation_stays_on_one_rasa_server(mini_db, tmp_path):
-    from web_widget.chat import rasa_url
+    from web_widget.chat import rasa
 
     urls = [f"http://127.0.0.1:{port}" for port in (5005, 5006)]
     app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
                       "RASA_URLS": urls, "SECRET_KEY": "test"})
     with app.app_context():
-        chosen = [rasa_url(f"{i:032x}") for i in range(200)]
-        assert chosen == [rasa_url(f"{i:032x}") for i in range(200)]  # stable
+        chosen = [rasa().url_for(f"{i:032x}") for i in range(200)]
+        assert chosen == [rasa().url_for(f"{i:032x}") for i in range(200)]  # stable
         assert 70 < chosen.count(urls[0]) < 130  # and spread over both

@@ -1,0 +1,64 @@
+"""What Yishi makes of one parsed message: a bundle, a question back, or honestly nothing.
+
+Pure functions over Rasa's parse data, shared by the actions, the console's test bench and `make eval`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from .intents import NLU_FALLBACK, OUT_OF_SCOPE, slug_of
+
+# When the classifier is unsure, a bundle intent this confident is a candidate worth offering, and
+# a lone candidate this confident is asked about ("您是想办X吗？"). Kept low on purpose: a wrong
+# candidate costs the citizen one click on 都不是, a wrong "not covered" sends them away.
+CANDIDATE_CONFIDENCE = 0.08
+LONE_CANDIDATE_CONFIDENCE = 0.2
+MAX_CANDIDATES = 3
+
+
+@dataclass
+class Decision:
+    """bundle: answer bundles[0]; clarify: offer bundles; fallback: nothing fits; intent: a non-bundle intent."""
+
+    kind: str
+    bundles: list[str] = field(default_factory=list)
+    intent: str | None = None
+
+
+def _ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
+    ranking = parse.get("intent_ranking") or [parse.get("intent") or {}]
+    return [(r.get("name"), float(r.get("confidence") or 0.0)) for r in ranking if r.get("name")]
+
+
+def decide(parse: Mapping[str, Any], spotted: Sequence[str] = ()) -> Decision:
+    """Decide from the parse; spotted are bundles whose names or aliases appear word for word in the text."""
+    ranking = _ranking(parse)
+    top = ranking[0][0] if ranking else NLU_FALLBACK
+    spotted = list(spotted)
+    if top not in (NLU_FALLBACK, OUT_OF_SCOPE):
+        slug = slug_of(top)
+        if slug is None:
+            return Decision("intent", intent=top)
+        if len(spotted) >= 2 and slug in spotted:
+            return Decision("clarify", [slug] + [s for s in spotted if s != slug][:MAX_CANDIDATES - 1])
+        return Decision("bundle", [slug])
+    return _unsure(ranking, spotted)
+
+
+def _unsure(ranking: list[tuple[str, float]], spotted: list[str]) -> Decision:
+    """The classifier fell back: offer close candidates, take a named bundle, or say nothing fits."""
+    others = [(name, conf) for name, conf in ranking if name != NLU_FALLBACK]
+    if others and others[0][0] == OUT_OF_SCOPE and not spotted:
+        return Decision("fallback")
+    candidates = [slug_of(name) for name, conf in others if slug_of(name) and conf >= CANDIDATE_CONFIDENCE]
+    if len(spotted) == 1 and (not candidates or candidates[0] == spotted[0]):
+        return Decision("bundle", spotted)
+    if len(spotted) >= 2:
+        return Decision("clarify", spotted[:MAX_CANDIDATES])
+    if len(candidates) >= 2:
+        return Decision("clarify", candidates[:MAX_CANDIDATES])
+    if len(candidates) == 1 and others[0][1] >= LONE_CANDIDATE_CONFIDENCE and slug_of(others[0][0]):
+        return Decision("clarify", candidates)
+    return Decision("fallback")

@@ -1,0 +1,34 @@
+"""`python -m rasa_ext.server run …`: Rasa's own command line, with Yishi's speedups installed first.
+
+Every Rasa server Yishi runs starts here (`make run`, the test stack, the benchmark), so the patches
+of rasa_ext.speedups are installed explicitly, before Rasa loads anything, and the heap is frozen
+once the model is loaded (an after_server_start listener on the whole server).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from . import speedups
+
+
+def main() -> None:
+    speedups.install()
+    import rasa.core.run
+    from rasa.__main__ import main as rasa_main
+
+    serve = rasa.core.run.serve_application
+
+    @functools.wraps(serve)  # rasa.api.run passes only the keyword arguments serve's signature names
+    def serve_application(*args: Any, **kwargs: Any) -> Any:
+        listeners = list(kwargs.get("server_listeners") or [])
+        kwargs["server_listeners"] = [*listeners, (speedups.freeze_heap, "after_server_start")]
+        return serve(*args, **kwargs)
+
+    rasa.core.run.serve_application = serve_application  # rasa.api.run looks it up on the module
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Deciding between a bundle, asking back and the honest fallback."""
+
+from __future__ import annotations
+
+from assistant.decision import Decision, decide
+
+
+def parse(*ranking: tuple[str, float]) -> dict:
+    return {"intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+
+
+def test_a_confident_bundle_intent_is_answered():
+    assert decide(parse(("bundle_gym", 0.93), ("bundle_car_wash", 0.02))) == Decision("bundle", ["gym"])
+
+
+def test_a_confident_other_intent_is_passed_on():
+    assert decide(parse(("greet", 0.99))) == Decision("intent", intent="greet")
+
+
+def test_two_bundles_named_in_one_message_are_offered_both():
+    assert decide(parse(("bundle_newborn", 0.8)), ["marriage", "newborn"]) == Decision("clarify", ["newborn", "marriage"])
+
+
+def test_close_candidates_are_offered():
+    unsure = parse(("nlu_fallback", 0.55), ("bundle_food_store", 0.31), ("bundle_supermarket", 0.27),
+                   ("bundle_retail_store", 0.2), ("bundle_restaurant", 0.13), ("greet", 0.05))
+    assert decide(unsure) == Decision("clarify", ["food_store", "supermarket", "retail_store"])
+
+
+def test_a_lone_candidate_is_asked_about():
+    assert decide(parse(("nlu_fallback", 0.55), ("bundle_gym", 0.45), ("greet", 0.05))) == Decision("clarify", ["gym"])
+
+
+def test_a_bundle_named_word_for_word_is_taken():
+    assert decide(parse(("nlu_fallback", 0.55), ("out_of_scope", 0.4)), ["car_wash"]) == Decision("bundle", ["car_wash"])
+
+
+def test_out_of_scope_and_weak_guesses_fall_back():
+    assert decide(parse(("out_of_scope", 0.9), ("bundle_gym", 0.05))) == Decision("fallback")
+    assert decide(parse(("nlu_fallback", 0.55), ("out_of_scope", 0.3), ("bundle_gym", 0.2))) == Decision("fallback")
+    assert decide(parse(("nlu_fallback", 0.55), ("greet", 0.2), ("bundle_gym", 0.1))) == Decision("fallback")
+    assert decide({}) == Decision("fallback")

@@ -1,0 +1,37 @@
+"""The held-out evaluation's arithmetic, on hand-made parses (the model itself runs in `make eval`)."""
+
+from __future__ import annotations
+
+from assistant.evaluation import evaluate
+from catalogue import browse
+from chattext import normalize
+
+
+def parse(text: str, *ranking: tuple[str, float]) -> dict:
+    return {"text": text, "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+
+
+def test_metrics(mini_records):
+    cases = [
+        {"kind": "bundle", "text": "开个铺子", "bundle": "shop"},
+        {"kind": "bundle", "text": "我家娃", "bundle": "baby"},
+        {"kind": "out_of_scope", "text": "天气"},
+        {"kind": "out_of_scope", "text": "你好"},
+        {"kind": "out_of_scope", "text": "护照"},
+        {"kind": "ambiguous", "text": "办个事", "candidates": ["shop", "baby"]},
+    ]
+    parses = [
+        parse("开个铺子", ("bundle_shop", 0.9)),
+        parse("我家娃", ("nlu_fallback", 0.5), ("out_of_scope", 0.4), ("bundle_baby", 0.1)),  # falls back: wrong
+        parse("天气", ("out_of_scope", 0.95)),
+        parse("你好", ("greet", 0.99)),  # small talk: no bundle shown, counts as out of scope handled
+        parse("护照", ("bundle_shop", 0.8)),  # a bundle shown for out-of-scope text: a miss
+        parse("办个事", ("nlu_fallback", 0.5), ("bundle_shop", 0.3), ("bundle_baby", 0.25)),
+    ]
+    result = evaluate(cases, parses, lambda text: browse.spot(mini_records, normalize(text)))
+    assert result["bundle_top1"] == 1.0  # the highest-ranked bundle intent was right both times
+    assert result["bundle_answered_directly"] == 0.5
+    assert result["oos_precision"] == round(2 / 3, 4) and result["oos_recall"] == round(2 / 3, 4)
+    assert result["ask_back_rate"] == 1.0
+    assert [e["text"] for e in result["errors"]["out_of_scope"]] == ["护照"]

@@ -1,0 +1,39 @@
+"""Rasa training data generated from the catalogue."""
+
+from __future__ import annotations
+
+import yaml
+
+from assistant import intents, training
+
+
+def test_intents_examples_and_rules_for_every_bundle(mini_records):
+    files = training.generate(mini_records)
+    assert files["domain/bundles.yml"] == {"version": "3.1", "intents": ["bundle_shop", "bundle_baby"]}
+    rules = files["data/bundle_rules.yml"]["rules"]
+    assert rules[0] == {"rule": "bundle shop", "steps": [{"intent": "bundle_shop"}, {"action": "action_show_bundle"}]}
+    nlu = {block["intent"]: block["examples"].splitlines() for block in files["data/bundles.yml"]["nlu"]}
+    assert nlu["bundle_shop"][:3] == ["- 我要开小店", "- 开小店", "- 开个铺子"]
+    assert len(nlu["bundle_shop"]) == len(set(nlu["bundle_shop"])) == 3 + 16
+    assert any("开个铺子" in e and e != "- 开个铺子" for e in nlu["bundle_shop"])  # templated phrasings
+
+
+def test_generation_is_reproducible(mini_records):
+    assert training.generate(mini_records) == training.generate(mini_records)
+
+
+def test_short_name_and_slug_of():
+    assert training.short_name("我要开健身房") == "开健身房"
+    assert training.short_name("结婚登记一件事（婚育/结婚落户）") == "结婚登记"
+    assert intents.slug_of("bundle_gym") == "gym" and intents.slug_of("greet") is None and intents.slug_of(None) is None
+
+
+def test_written_files_keep_their_time_when_unchanged(mini_records, tmp_path):
+    domain = tmp_path / "domain.yml"
+    domain.write_text("version: '3.1'\n", encoding="utf-8")
+    first = training.write(mini_records, tmp_path / "rasa", domain)
+    stamps = {p: p.stat().st_mtime_ns for p in first}
+    second = training.write(mini_records, tmp_path / "rasa", domain)
+    assert {p: p.stat().st_mtime_ns for p in second} == stamps
+    data = yaml.safe_load((tmp_path / "rasa" / "data" / "bundles.yml").read_text(encoding="utf-8"))
+    assert data["nlu"][0]["examples"].startswith("- 我要开小店\n")

@@ -1,0 +1,58 @@
+"""The staff console's tests: an app on the mini catalogue with one staff account, logging in and CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from web_widget import create_app
+from web_widget.staff import auth
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def console_app(mini_db, tmp_path):
+    """make(**config): the app on the mini catalogue and a fresh web.db, with the account wang.li."""
+
+    def make(**config):
+        app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                          "SECRET_KEY": "test", **config})
+        with app.app_context():
+            auth.add_account("wang.li", PASSWORD)
+        return app
+
+    return make
+
+
+@pytest.fixture
+def login():
+    """login(client, username, password): post the login form."""
+
+    def post(client, username="wang.li", password=PASSWORD):
+        return client.post("/staff/login", data={"username": username, "password": password})
+
+    return post
+
+
+@pytest.fixture
+def logged_in(login):
+    """logged_in(app): a test client logged in as wang.li."""
+
+    def make(app):
+        client = app.test_client()
+        login(client)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def csrf_of():
+    """csrf_of(client): the CSRF token of the logged-in client's session, read off the console's home page."""
+
+    def read(client) -> str:
+        return re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/").get_data(as_text=True)).group(1)
+
+    return read

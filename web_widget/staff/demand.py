@@ -1,0 +1,86 @@
+"""Staff console, demand: questions per bundle per day and week, the share of fallbacks, and the
+unmatched questions grouped by wording. Charts are inline SVG drawn here (the CSP allows no scripts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from .. import store
+from . import demand_stats, tracker
+from .auth import api
+from .names import bundle_names
+from .tracker import TrackerMissing
+
+bp = Blueprint("demand", __name__)
+CHART_HEIGHT, CHART_TOP, CHART_BOTTOM, SLOT = 160, 14, 20, 24
+
+
+def _report() -> dict[str, Any]:
+    args = request.args
+    start, end, problem = tracker.date_range(args.get("start"), args.get("end"))
+    try:
+        questions = tracker.questions(current_app.config["TRACKER_DB"], start, end)
+        have_tracker = True
+    except TrackerMissing:
+        questions, have_tracker = [], False
+    unanswered = store.unanswered_between(*tracker.bounds(start, end))
+    days, weeks = demand_stats.days(questions, start, end), demand_stats.weeks(questions, start, end)
+    texts = [text for _, text in demand_stats.unmatched_texts(questions, unanswered)]
+    return {"start": start, "end": end, "problem": problem, "tracker": have_tracker, "days": days, "weeks": weeks,
+            "bundles": demand_stats.per_bundle(days, weeks), "groups": demand_stats.group(texts), "unmatched": len(texts),
+            "total": sum(d.total for d in days), "fallback": sum(d.fallback for d in days)}
+
+
+@bp.get("/demand")
+def demand_page():
+    report = _report()
+    return render_template("staff/demand.html", names=bundle_names(), **report,
+                           day_chart=bar_chart(report["days"], lambda p: f"{p.start.month}/{p.start.day}"),
+                           week_chart=bar_chart(report["weeks"], lambda p: f"{p.start.month}/{p.start.day}起", slot=56),
+                           spark=spark)
+
+
+@bp.get("/api/demand")
+@api
+def demand_api():
+    report = _report()
+
+    def period(p: demand_stats.Period) -> dict[str, Any]:
+        return {"start": p.start.isoformat(), "end": p.end.isoformat(), "total": p.total, "fallback": p.fallback,
+                "clarify": p.clarify, "other": p.other, "fallback_share": round(p.fallback_share, 4),
+                "bundles": dict(sorted(p.bundles.items()))}
+
+    return jsonify(start=report["start"].isoformat(), end=report["end"].isoformat(), tracker=report["tracker"],
+                   days=[period(p) for p in report["days"]], weeks=[period(p) for p in report["weeks"]],
+                   bundles=report["bundles"],
+                   unmatched=[{"text": g.representative, "count": g.count, "examples": [t for t, _ in g.examples]}
+                              for g in report["groups"]])
+
+
+def bar_chart(periods: list[demand_stats.Period], label: Callable[[demand_stats.Period], str], slot: int = SLOT) -> dict[str, Any]:
+    """SVG geometry: one bar per period (all questions), its fallbacks in a second bar drawn over it."""
+    top = max([p.total for p in periods] + [1])
+    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    every = max(1, len(periods) // 10)  # at most ~10 labels under the bars
+    bars = []
+    for i, p in enumerate(periods):
+        height, fallback = round(plot * p.total / top, 1), round(plot * p.fallback / top, 1)
+        base = CHART_TOP + plot
+        bars.append({"x": 30 + i * slot, "width": slot - 6, "y": base - height, "height": height,
+                     "fallback_y": base - fallback, "fallback_height": fallback,
+                     "label": label(p) if i % every == 0 else "", "total": p.total,
+                     "title": f"{p.start.isoformat()}{'' if p.start == p.end else ' 至 ' + p.end.isoformat()}："
+                              f"{p.total} 个问题，兜底 {p.fallback} 个（{p.fallback_share:.0%}）"})
+    return {"width": 40 + len(periods) * slot, "height": CHART_HEIGHT, "top": top, "base": CHART_TOP + plot,
+            "bars": bars}
+
+
+def spark(values: list[int]) -> dict[str, Any]:
+    """A small bar chart of one bundle's questions per day."""
+    top = max(values + [1])
+    return {"width": 3 * len(values), "bars": [{"x": 3 * i, "height": round(20 * v / top, 1), "value": v}
+                                               for i, v in enumerate(values)]}
+

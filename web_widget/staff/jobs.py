@@ -1,0 +1,123 @@
+"""The console's background quality run: the held-out evaluation, then the conversation tests.
+
+`start` launches `python -m web_widget.staff.jobs` (one run at a time); the run writes
+<results>/quality-run.json (who started it, when, each step's state) and <results>/quality-run.log;
+the results themselves go where `make eval` and `make test` put them (<results>/eval.json,
+<results>/conversations/), and the 质量 page reads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from yishi import settings
+
+STATE, LOG = "quality-run.json", "quality-run.log"  # what a run writes into the results folder
+STEPS = ("eval", "conversations")
+_children: list[subprocess.Popen] = []  # runs started by this process, reaped once they end
+
+
+def write_state(results: Path, state: dict[str, Any]) -> None:
+    """The run's state file, replaced atomically (the page may read it at any moment)."""
+    tmp = results / f".{STATE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, results / STATE)
+
+
+def run_state(results: Path) -> dict[str, Any] | None:
+    """The last console run: who, when, each step; `running` only while its process is alive."""
+    _children[:] = [child for child in _children if child.poll() is None]
+    try:
+        state = json.loads((results / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    alive = state.get("finished") is None and _alive(state.get("pid"))
+    state["running"] = alive
+    if state.get("finished") is None and not alive:
+        state["steps"] = {k: ("interrupted" if v in ("running", "waiting") else v) for k, v in state["steps"].items()}
+    state["started_at"] = dt.datetime.fromtimestamp(state["started"]).strftime("%Y-%m-%d %H:%M:%S")
+    log = results / LOG
+    state["log_tail"] = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+    return state
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())
+
+
+def start(results: Path, by: str, model: Path, cases: Path, stories: Path) -> bool:
+    """Start a run in the background unless one is running; False when one already is."""
+    state = run_state(results)
+    if state and state["running"]:
+        return False
+    results.mkdir(parents=True, exist_ok=True)
+    child = subprocess.Popen([sys.executable, "-m", __name__, "--results", str(results), "--by", by,
+                              "--model", str(model), "--cases", str(cases), "--stories", str(stories)],
+                             cwd=settings.home(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    _children.append(child)
+    # the run is visible (and a second click refused) before the child has even started Python
+    write_state(results, {"pid": child.pid, "by": by, "started": time.time(), "finished": None,
+                          "steps": {name: "waiting" for name in STEPS}})
+    return True
+
+
+def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """The commands of STEPS, in order."""
+    python = sys.executable
+    return [
+        (STEPS[0], [python, "-m", "ops.evaluate", "--model", str(args.model), "--cases", str(args.cases),
+                    "--out", str(args.results / "eval.json")]),
+        (STEPS[1], [str(Path(python).with_name("rasa")), "test", "core", "--model", str(args.model),
+                    "--stories", str(args.stories), "--out", str(args.results / "conversations"), "--quiet"]),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", type=Path, default=settings.path("YISHI_RESULTS_DIR"))
+    parser.add_argument("--model", type=Path, default=settings.path("YISHI_MODEL"))
+    parser.add_argument("--cases", type=Path, default=settings.path("YISHI_EVAL_CASES"))
+    parser.add_argument("--stories", type=Path, default=settings.path("YISHI_CONVERSATION_STORIES"))
+    parser.add_argument("--by", default="")
+    args = parser.parse_args()
+    args.results.mkdir(parents=True, exist_ok=True)
+    state = {"pid": os.getpid(), "by": args.by, "started": time.time(), "finished": None,
+             "steps": {name: "waiting" for name, _ in steps(args)}}
+    write_state(args.results, state)
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}  # the log staff read: fewer TensorFlow info lines
+    ok = True
+    with open(args.results / LOG, "w", encoding="utf-8") as log:
+        for name, command in steps(args):
+            state["steps"][name] = "running"
+            write_state(args.results, state)
+            done = subprocess.run(command, cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  check=False)
+            state["steps"][name] = "done" if done.returncode == 0 else f"failed ({done.returncode})"
+            ok = ok and done.returncode == 0
+            write_state(args.results, state)
+    state["finished"] = time.time()
+    write_state(args.results, state)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""Conversations as Rasa's tracker store keeps them (SQLite `events`, texts already masked), read-only.
+
+Every call opens its own read-only connection in autocommit mode and closes it before returning, so
+a staff member reading never holds a transaction open while Rasa writes turns (WAL lets both run).
+JSON fields are picked out inside SQLite: a bundle answer's event is ~30 KB of checklist that the
+lists never need in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from assistant.intents import NLU_FALLBACK
+from assistant.payloads import is_button_payload
+
+# Longquanyi keeps Beijing time (no daylight saving): days and weeks are counted in it.
+LOCAL = timezone(timedelta(hours=8))
+
+# The reply payload's type and bundle of a bot event; the classifier's own best confidence of a user
+# event (when the FallbackClassifier stepped in, nlu_fallback is first in the ranking, the real best second).
+KIND = "case when type_name = 'bot' then json_extract(data, '$.data.custom.type') end"
+SHOWN = ("case when type_name = 'bot' and json_extract(data, '$.data.custom.type') in ('bundle', 'question') "
+         "then json_extract(data, '$.data.custom.bundle') end")
+TEXT = "case when type_name = 'user' then json_extract(data, '$.text') end"
+CONFIDENCE = ("case when type_name = 'user' then case when json_extract(data, '$.parse_data.intent.name') = "
+              f"'{NLU_FALLBACK}' then json_extract(data, '$.parse_data.intent_ranking[1].confidence') "
+              "else json_extract(data, '$.parse_data.intent.confidence') end end")
+
+
+# The console's test bench talks to the real assistant under this prefix; its conversations are
+# staff testing, not citizens, so the lists and the demand figures leave them out.
+BENCH_PREFIX = "staff-bench-"
+CITIZENS = f"sender_id not like '{BENCH_PREFIX}%'"
+
+
+class TrackerMissing(Exception):
+    """No tracker store yet (Rasa has not started, or no conversation was ever held)."""
+
+
+@contextmanager
+def reader(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection, closed on exit; each query is its own short read."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrackerMissing(str(path))
+    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=2, isolation_level=None)
+    try:
+        yield db
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            raise TrackerMissing(str(path)) from exc
+        raise
+    finally:
+        db.close()
+
+
+def bounds(start: date, end: date) -> tuple[float, float]:
+    """Timestamps from the start of `start` to the end of `end` (inclusive), Beijing time."""
+    return (datetime.combine(start, time(), LOCAL).timestamp(),
+            datetime.combine(end + timedelta(days=1), time(), LOCAL).timestamp())
+
+
+def local(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, LOCAL)
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    bundle: str | None = None
+    fallback: bool = False
+    low_confidence: bool = False
+    ask_back: bool = False
+
+
+@dataclass
+class Summary:
+    sender_id: str
+    start: datetime
+    end: datetime
+    user_messages: int
+    bundles: list[str]
+    fallback: bool
+    low_confidence: bool
+    ask_back: bool
+
+    @property
+    def short(self) -> str:
+        return self.sender_id[:8]
+
+
+def conversations(path: str | Path, filters: Filters, low: float) -> list[Summary]:
+    """Conversations with messages in the date range that pass the filters, latest first.
+
+    low: a typed message whose best intent is less confident than this is flagged.
+    """
+    start, end = bounds(filters.start, filters.end)
+    sql = f"""
+        select sender_id, min(timestamp), max(timestamp), sum(type_name = 'user'), group_concat(distinct shown),
+               coalesce(max(kind = 'fallback'), 0), coalesce(max(kind = 'clarify'), 0),
+               coalesce(max(confidence < ? and substr(text, 1, 1) <> '/'), 0)
+        from (select sender_id, timestamp, type_name, {KIND} as kind, {SHOWN} as shown, {TEXT} as text,
+                     {CONFIDENCE} as confidence
+              from events where type_name in ('user', 'bot') and timestamp >= ? and timestamp < ? and {CITIZENS})
+        group by sender_id order by max(timestamp) desc, sender_id"""
+    with reader(path) as db:
+        rows = db.execute(sql, (low, start, end)).fetchall()
+    found = [Summary(r[0], local(r[1]), local(r[2]), r[3], sorted(set((r[4] or "").split(",")) - {""}),
+                     bool(r[5]), bool(r[7]), bool(r[6])) for r in rows]
+    return [s for s in found
+            if (filters.bundle is None or filters.bundle in s.bundles) and (s.fallback or not filters.fallback)
+            and (s.low_confidence or not filters.low_confidence) and (s.ask_back or not filters.ask_back)]
+
+
+@dataclass
+class Message:
+    """One user or bot event, as a reviewer needs it."""
+
+    id: int
+    at: datetime
+    source: str  # "user" or "bot"
+    text: str
+    intent: str | None = None  # user: the classifier's best intent, and its confidence
+    confidence: float | None = None
+    runner_up: tuple[str, float] | None = None
+    fell_back: bool = False  # user: the FallbackClassifier stepped in
+    button: dict[str, Any] | None = None  # user: a button click, {"intent": …, "entities": {…}}
+    low: bool = False
+    kind: str | None = None  # bot: the payload type (bundle, clarify, question, fallback) or None for text
+    bundle: str | None = None
+    options: list[str] = field(default_factory=list)  # bot: what a clarify or question offered
+
+
+@dataclass
+class Turn:
+    user: Message | None
+    replies: list[Message] = field(default_factory=list)
+
+
+def conversation(path: str | Path, sender_id: str, low: float) -> list[Turn]:
+    """One conversation turn by turn (a turn: a user message and Yishi's replies); [] when unknown."""
+    sql = f"""select id, type_name, timestamp, json_extract(data, '$.text'),
+                     case when type_name = 'user' then json_extract(data, '$.parse_data.intent_ranking') end,
+                     case when type_name = 'user' then json_extract(data, '$.parse_data.intent') end,
+                     {KIND}, json_extract(data, '$.data.custom.bundle'), json_extract(data, '$.data.custom.options')
+              from events where sender_id = ? and type_name in ('user', 'bot') order by id"""
+    with reader(path) as db:
+        rows = db.execute(sql, (sender_id,)).fetchall()
+    turns: list[Turn] = []
+    for row in rows:
+        if row[1] == "user":
+            turns.append(Turn(_user_message(row, low)))
+        else:
+            if not turns:
+                turns.append(Turn(None))
+            turns[-1].replies.append(_bot_message(row))
+    return turns
+
+
+def _user_message(row: tuple, low: float) -> Message:
+    message = Message(row[0], local(row[2]), "user", row[3] or "")
+    ranking = json.loads(row[4]) if row[4] else ([json.loads(row[5])] if row[5] else [])
+    message.fell_back = bool(ranking) and ranking[0].get("name") == NLU_FALLBACK
+    ranked = [(r.get("name"), float(r.get("confidence") or 0.0)) for r in ranking
+              if r.get("name") and r.get("name") != NLU_FALLBACK]
+    if ranked:
+        message.intent, message.confidence = ranked[0]
+        message.runner_up = ranked[1] if len(ranked) > 1 else None
+    if is_button_payload(message.text):
+        message.button = parse_button(message.text)
+    else:
+        message.low = message.confidence is not None and message.confidence < low
+    return message
+
+
+def _bot_message(row: tuple) -> Message:
+    options = json.loads(row[8]) if row[8] else []
+    labels = [o.get("name") or o.get("label") or "" for o in options if isinstance(o, dict)]
+    return Message(row[0], local(row[2]), "bot", row[3] or "", kind=row[6], bundle=row[7], options=labels)
+
+
+def parse_button(text: str) -> dict[str, Any]:
+    """/choose_bundle{"bundle":"gym"} → {"intent": "choose_bundle", "entities": {"bundle": "gym"}}."""
+    name, brace, rest = text[1:].partition("{")
+    try:
+        entities = json.loads(brace + rest) if brace else {}
+    except ValueError:
+        entities = {}
+    return {"intent": name, "entities": entities if isinstance(entities, dict) else {}}
+
+
+def user_message(path: str | Path, event_id: int) -> tuple[str, str] | None:
+    """(sender_id, text) of one user event, or None."""
+    with reader(path) as db:
+        row = db.execute("select sender_id, json_extract(data, '$.text') from events "
+                         "where id = ? and type_name = 'user'", (event_id,)).fetchone()
+    return (row[0], row[1] or "") if row else None
+
+
+@dataclass
+class Question:
+    """A typed user message and what Yishi made of it: a bundle, an unresolved ask-back, a fallback, or other."""
+
+    at: float
+    sender_id: str
+    text: str
+    outcome: str  # "bundle", "clarify", "fallback" or "other"
+    bundle: str | None = None
+
+
+def questions(path: str | Path, start: date, end: date) -> list[Question]:
+    """Every typed question in the range, one pass over the events.
+
+    A question answered by asking back counts for the bundle the citizen then picks (or as a fallback
+    after 都不是); button clicks are not questions themselves.
+    """
+    low, high = bounds(start, end)
+    sql = f"""select sender_id, type_name, timestamp, {TEXT}, {KIND}, {SHOWN} from events
+              where type_name in ('user', 'bot') and timestamp >= ? and timestamp < ? and {CITIZENS}
+              order by sender_id, id"""
+    with reader(path) as db:
+        rows = db.execute(sql, (low, high)).fetchall()
+    found: list[Question] = []
+    turn: dict[str, Any] | None = None
+    pending: Question | None = None
+    current = None
+    for sender, type_name, at, text, kind, shown in rows:
+        if sender != current:
+            _close(turn, found, pending)
+            turn, pending, current = None, None, sender
+        if type_name == "user":
+            pending = _close(turn, found, pending)
+            turn = {"sender": sender, "at": at, "text": text, "kinds": []}
+        elif turn is not None:
+            turn["kinds"].append((kind, shown))
+    _close(turn, found, pending)
+    return found
+
+
+def _close(turn: dict[str, Any] | None, found: list[Question], pending: Question | None) -> Question | None:
+    """Settle one turn; returns the question still waiting for a pick after an ask-back."""
+    if turn is None:
+        return pending
+    kinds = [k for k, _ in turn["kinds"]]
+    bundle = next((b for _, b in turn["kinds"] if b), None)
+    outcome = ("fallback" if "fallback" in kinds else "clarify" if "clarify" in kinds
+               else "bundle" if bundle else "other")
+    if not is_button_payload(turn["text"] or ""):
+        found.append(Question(turn["at"], turn["sender"], turn["text"] or "", outcome,
+                              bundle if outcome == "bundle" else None))
+        return found[-1] if outcome == "clarify" else None
+    if pending is not None and outcome in ("bundle", "fallback"):
+        pending.outcome, pending.bundle = outcome, bundle if outcome == "bundle" else None
+        return None
+    return pending
+
+
+def today() -> date:
+    return datetime.now(LOCAL).date()
+
+
+def date_range(start: str | None, end: str | None, days: int = 28, longest: int = 366) -> tuple[date, date, str | None]:
+    """The range a form asks for (YYYY-MM-DD, both days included), by default the last `days` days;
+    with a message (Chinese, for the page) when the form's dates could not be used as given."""
+    try:
+        last = date.fromisoformat(end) if end else today()
+        first = date.fromisoformat(start) if start else last - timedelta(days - 1)
+    except ValueError:
+        return today() - timedelta(days - 1), today(), f"日期格式不正确，已改为显示最近{days}天。"
+    if first > last:
+        return last, first, "开始日期晚于结束日期，已对调。"
+    if (last - first).days >= longest:
+        return last - timedelta(longest - 1), last, f"一次最多查看{longest}天，已从结束日期往前取{longest}天。"
+    return first, last, None

@@ -1,0 +1,131 @@
+"""Every setting Yishi reads from the environment, with its default and meaning, in one table.
+
+Reading a setting has no side effects. Relative paths are taken inside YISHI_HOME, the data
+directory (built files, models, results, the bot's config and training data, the evaluation sets).
+`.env.example` and the README's configuration table are checked against this table by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("YISHI_HOME", "", "the data directory every relative path below is taken in; empty: the checkout "
+            "the code runs from, else the current directory"),
+    # the catalogue
+    Setting("YISHI_CATALOGUE_SOURCES", "", "the catalogue's YAML sources; empty: the sources inside the "
+            "catalogue package"),
+    Setting("YISHI_CATALOGUE_DB", "build/catalogue.db", "the built SQLite catalogue"),
+    Setting("YISHI_CATALOGUE_STAGING_DB", "build/catalogue.staging.db",
+            "where the console's 重新生成 builds a preview before 发布 replaces the catalogue"),
+    Setting("YISHI_JIEBA_DICT_DIR", "build/jieba", "jieba dictionary generated from the catalogue (Rasa's "
+            "JiebaTokenizer loads every file in it)"),
+    Setting("YISHI_CACHE_DIR", "build/cache", "derived caches (jieba's prefix dictionary)"),
+    Setting("YISHI_RASA_DATA_DIR", "build/rasa", "Rasa data generated from the catalogue"),
+    # the servers
+    Setting("YISHI_WEB_HOST", "127.0.0.1", "where the web app listens"),
+    Setting("YISHI_WEB_PORT", "8000", "the web app's port"),
+    Setting("YISHI_WEB_WORKERS", "2", "gunicorn workers"),
+    Setting("YISHI_SERVE", "citizen,staff", "which surfaces the web app serves: citizen (API, chat, pages, "
+            "widget, kiosk) and/or staff (the console under /staff)"),
+    Setting("YISHI_RASA_PORT", "5005", "the first Rasa server's port (always on 127.0.0.1)"),
+    Setting("YISHI_RASA_SERVERS", "2", "how many Rasa servers share the load (ports counted up from "
+            "YISHI_RASA_PORT); changing it moves conversations between servers"),
+    Setting("YISHI_RASA_URLS", "", "where the web app finds the Rasa servers, comma-separated; empty: "
+            "derived from YISHI_RASA_PORT and YISHI_RASA_SERVERS (YISHI_RASA_URL is read as an alias)"),
+    Setting("YISHI_ACTIONS_PORT", "5055", "the action server's port (always on 127.0.0.1)"),
+    Setting("YISHI_ACTION_URL", "", "where Rasa finds the actions; empty: derived from YISHI_ACTIONS_PORT"),
+    Setting("YISHI_TRACKER_DB", "build/rasa.db", "the SQLite tracker store (conversations survive restarts; "
+            "the console reads it)"),
+    Setting("YISHI_RASA_JWT_SECRET", "", "signs the JWT for Rasa's HTTP API (the web app reads history with "
+            "it); empty: random per start"),
+    Setting("YISHI_LOG_DIR", "build/logs", "server logs"),
+    Setting("YISHI_MODEL", "models/yishi.tar.gz", "the trained Rasa model"),
+    # the web app
+    Setting("YISHI_SECRET_KEY", "", "signs the web app's session cookie; empty: read from "
+            "YISHI_SECRET_KEY_FILE, which `make run` creates once"),
+    Setting("YISHI_SECRET_KEY_FILE", "build/secret_key", "where the generated session key is kept"),
+    Setting("YISHI_WEB_DB", "build/web.db", "the web app's SQLite file: unanswered questions, rate-limit "
+            "counters, staff accounts, sessions and logs"),
+    Setting("YISHI_CHAT_TIMEOUT_S", "8", "seconds the chat waits for Rasa before the polite fallback"),
+    Setting("YISHI_CHAT_MAX_CHARS", "500", "the longest chat message accepted"),
+    Setting("YISHI_RATE_PER_SESSION", "20", "chat messages a minute per visitor"),
+    Setting("YISHI_RATE_PER_IP", "300", "chat messages a minute per address"),
+    Setting("YISHI_SESSION_HOURS", "24", "how long a visitor's conversation cookie lasts"),
+    Setting("YISHI_KIOSK_IDLE_S", "90", "kiosk idle time before the countdown"),
+    Setting("YISHI_KIOSK_COUNTDOWN_S", "15", "kiosk countdown before the conversation is wiped"),
+    Setting("YISHI_COOKIE_SECURE", "0", "1 behind HTTPS: cookies only over HTTPS"),
+    Setting("YISHI_WIDGET_ORIGINS", "", "other sites (comma-separated HTTPS origins) allowed to embed the widget"),
+    # the staff console
+    Setting("YISHI_STAFF_IDLE_MIN", "30", "staff session expiry when idle, minutes"),
+    Setting("YISHI_STAFF_MAX_HOURS", "12", "staff session expiry however active, hours"),
+    Setting("YISHI_REVIEW_FILE", "review/labelled.yml", "messages labelled in 对话回看, until `yishi review merge`"),
+    Setting("YISHI_NLU_DATA", "nlu_data", "the hand-written training data `yishi review merge` adds to"),
+    Setting("YISHI_LOW_CONFIDENCE", "0.6", "对话回看 flags typed messages whose best intent is less confident"),
+    Setting("YISHI_BOT_CONFIG", "bot/config.yml", "the Rasa pipeline (the console reads its fallback thresholds)"),
+    Setting("YISHI_RESULTS_DIR", "results", "where `make eval`, the conversation tests and the console's 质量 "
+            "runs write"),
+    Setting("YISHI_EVAL_CASES", "evaluation/heldout.yml", "the held-out NLU set: never trained on"),
+    Setting("YISHI_CONVERSATION_STORIES", "evaluation/conversations", "the conversation tests (Rasa test stories)"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+ALIASES = {"YISHI_RASA_URL": "YISHI_RASA_URLS"}
+
+
+def text(name: str) -> str:
+    """The setting's value: the environment's, else the table's default."""
+    default = _BY_NAME[name].default
+    for alias, target in ALIASES.items():
+        if target == name and os.environ.get(name) is None and os.environ.get(alias):
+            return os.environ[alias]
+    return os.environ.get(name, default)
+
+
+def home() -> Path:
+    """The data directory: YISHI_HOME, else the checkout this code runs from, else the current directory."""
+    if os.environ.get("YISHI_HOME"):
+        return Path(os.environ["YISHI_HOME"]).resolve()
+    if (PACKAGE_ROOT / "pyproject.toml").exists() and (PACKAGE_ROOT / "bot").is_dir():
+        return PACKAGE_ROOT
+    return Path.cwd()
+
+
+def path(name: str) -> Path:
+    """A path setting, relative ones taken inside the data directory."""
+    value = Path(text(name))
+    return value if value.is_absolute() else home() / value
+
+
+def integer(name: str) -> int:
+    return int(text(name))
+
+
+def number(name: str) -> float:
+    return float(text(name))
+
+
+def flag(name: str) -> bool:
+    return text(name).strip() == "1"
+
+
+def listing(name: str) -> list[str]:
+    """A comma-separated setting as a list, blanks dropped."""
+    return [part.strip() for part in text(name).split(",") if part.strip()]
+
+
+def rasa_urls() -> list[str]:
+    """YISHI_RASA_URLS, or one URL per Rasa server counted up from YISHI_RASA_PORT."""
+    return listing("YISHI_RASA_URLS") or [f"http://127.0.0.1:{integer('YISHI_RASA_PORT') + i}"
+                                          for i in range(integer("YISHI_RASA_SERVERS"))]
