@@ -34,12 +34,41 @@ def read(root: Path) -> SourceView:
     return SourceView(catalogue.records, catalogue.errors, lines, digest)
 
 
+def citation_label(citation: dict[str, Any]) -> str:
+    """A citation as staff read it: 《title》 issuer number date (province)."""
+    parts = [f"《{citation['title']}》"] + [citation[k] for k in ("issuer", "number", "date") if citation.get(k)]
+    return " ".join(parts) + (f"（{citation['province']}）" if citation.get("province") else "")
+
+
 def record_row(cat: Records, kind: str, record_id: str, lines: Lines | None = None) -> dict[str, Any]:
-    """One record as a row: id, name, source, checked, file and line."""
+    """One record as a row: id, name, region, its citations, the source note, checked, file and line."""
     record = cat[kind][record_id]
-    return {"kind": kind, "id": record_id, "name": record.get("name") or record.get("text") or record_id,
-            "source": record["source"], "checked": record["checked"], "file": record.get("file"),
-            "line": (lines or {}).get((kind, record_id))}
+    if kind == "citations":
+        source, citations = record.get("url") or record.get("repo_path") or "（项目内副本）", []
+    else:
+        source = record["source"]
+        citations = [{"id": c, "label": citation_label(cat["citations"][c]), "url": cat["citations"][c]["url"]}
+                     for c in record["cites"] if c in cat["citations"]]
+    return {"kind": kind, "id": record_id,
+            "name": record.get("name") or record.get("text") or record.get("title") or record_id,
+            "region": record["region"], "citations": citations, "source": source, "checked": record["checked"],
+            "file": record.get("file"), "line": (lines or {}).get((kind, record_id))}
+
+
+def region_shares(cat: Records, slug: str) -> dict[str, int]:
+    """How many of the records one bundle's checklist draws on rest on each region."""
+    shares: dict[str, int] = {}
+    for kind, ids in bundle_records(cat, slug).items():
+        for record_id in ids:
+            region = cat[kind][record_id]["region"]
+            shares[region] = shares.get(region, 0) + 1
+    return shares
+
+
+def elsewhere_share(shares: dict[str, int]) -> float:
+    """The share of records resting on another province or on nothing published (推断)."""
+    total = sum(shares.values())
+    return (shares.get("外省", 0) + shares.get("推断", 0)) / total if total else 0.0
 
 
 def bundle_records(cat: Records, slug: str) -> dict[str, list[str]]:
@@ -71,8 +100,9 @@ def bundle_rows(cat: Records, lines: Lines | None = None) -> list[dict[str, Any]
     for slug, bundle in cat["bundles"].items():
         used = bundle_records(cat, slug)
         row = record_row(cat, "bundles", slug, lines)
+        shares = region_shares(cat, slug)
         row |= {"family": bundle["family"], "stage": bundle["stage"], "items": len(used["items"]),
-                "materials": len(used["materials"]),
+                "materials": len(used["materials"]), "regions": shares, "elsewhere": round(elsewhere_share(shares), 3),
                 "never_checked": sum(cat[k][i]["checked"] is None for k in ("bundles", "items", "materials")
                                      for i in used[k])}
         rows.append(row)
@@ -105,11 +135,11 @@ def unchecked_counts(cat: Records) -> dict[str, dict[str, int]]:
 
 def filter_rows(rows: Iterable[dict[str, Any]], text: str = "", checked: str = "",
                 before: str = "") -> list[dict[str, Any]]:
-    """Rows whose id, name, source or file contain text; `never` checked, or checked `before` a date (or never)."""
+    """Rows whose id, name, region, source or file contain text; `never` checked, or checked `before` a date (or never)."""
     needle = text.strip().lower()
     kept = []
     for row in rows:
-        haystack = " ".join(str(row[k] or "") for k in ("id", "name", "source", "file")).lower()
+        haystack = " ".join(str(row[k] or "") for k in ("id", "name", "region", "source", "file")).lower()
         if needle and needle not in haystack:
             continue
         if checked == "never" and row["checked"] is not None:

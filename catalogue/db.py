@@ -34,9 +34,9 @@ def _typed(fields: dict[str, tuple], types: set[str]) -> set[str]:
     return {name for name, (kind, _required, _default) in fields.items() if kind in types}
 
 
-JSON_FIELDS = {kind: _typed(fields, JSON_TYPES) - {name for k, name in CHILDREN if k == kind}
-               for kind, fields in schema.FIELDS.items()}
-BOOL_FIELDS = {kind: _typed(fields, BOOL_TYPES) for kind, fields in schema.FIELDS.items()}
+JSON_FIELDS = {kind: _typed(schema.fields_of(kind), JSON_TYPES) - {name for k, name in CHILDREN if k == kind}
+               for kind in schema.FIELDS}
+BOOL_FIELDS = {kind: _typed(schema.fields_of(kind), BOOL_TYPES) for kind in schema.FIELDS}
 CHILD_JSON = {key: _typed(fields, JSON_TYPES) for key, fields in CHILD_FIELDS.items()}
 CHILD_BOOL = {key: _typed(fields, BOOL_TYPES) for key, fields in CHILD_FIELDS.items()}
 SEARCH_FIELDS = ("name", "alias", "item", "material")

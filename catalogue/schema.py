@@ -15,12 +15,27 @@ MATERIAL_KINDS = (
     "certificate", "form", "proof", "contract", "drawing", "rules", "photo", "report", "commitment", "other",
 )
 ISSUERS = ("applicant", "department", "system")
+# Where a fact holds: a record's region is that of the best source it cites (成都 and 龙泉驿 first, then
+# 四川, then national, then another province), or 推断 when no published source supports it.
+CITED_REGIONS = ("成都", "四川", "国家", "外省")
+REGIONS = CITED_REGIONS + ("推断",)
+# how the text was read: on the issuer's site, as a repost, in a public repository, or the project's own copy
+READ_VIA = ("official", "repost", "code", "project")
 
 # field: (type, required, default). Types: str, text (optional str), int, bool, strs (list of str),
 # date (a date or null), cond (a condition), list (checked by the validator), choice:<name>.
-COMMON = {"source": ("str", True, None), "checked": ("date", True, None)}
+# Every record but a citation: a note in words on where it came from, whether a person checked it
+# against a live guide (never filled from stored copies), its region and the citations behind it.
+COMMON = {"source": ("str", True, None), "checked": ("date", True, None), "region": ("choice:REGIONS", True, None),
+          "cites": ("strs", False, [])}
 
 FIELDS: dict[str, dict[str, tuple]] = {
+    "citations": {
+        "id": ("id", True, None), "title": ("str", True, None), "issuer": ("text", False, None),
+        "number": ("text", False, None), "date": ("text", False, None), "region": ("choice:CITED_REGIONS", True, None),
+        "province": ("text", False, None), "url": ("text", False, None), "repo_path": ("text", False, None),
+        "read_via": ("choice:READ_VIA", True, None), "checked": ("date", True, None),
+    },
     "departments": {"id": ("id", True, None), "name": ("str", True, None), "short": ("text", False, None)},
     "channels": {
         "id": ("id", True, None), "name": ("str", True, None), "kind": ("choice:CHANNEL_KINDS", True, None),
@@ -51,6 +66,8 @@ FIELDS: dict[str, dict[str, tuple]] = {
         "questions": ("strs", False, []), "channels": ("strs", True, None), "mechanisms": ("strs", False, []),
         "fee": ("text", False, None), "agent": ("text", False, None), "conditions": ("text", False, None),
         "aliases": ("strs", True, None),
+        # a published promise for the whole bundle, in working days, what it leaves out, and its source
+        "promise_days": ("int", False, None), "promise_note": ("text", False, None), "promise_cites": ("strs", False, []),
     },
 }
 
@@ -63,5 +80,11 @@ OPTION_FIELDS = {"value": ("str", True, None), "label": ("str", True, None)}
 
 CHOICES = {
     "FAMILIES": FAMILIES, "STAGES": STAGES, "CHANNEL_KINDS": CHANNEL_KINDS,
-    "MATERIAL_KINDS": MATERIAL_KINDS, "ISSUERS": ISSUERS,
+    "MATERIAL_KINDS": MATERIAL_KINDS, "ISSUERS": ISSUERS, "REGIONS": REGIONS, "CITED_REGIONS": CITED_REGIONS,
+    "READ_VIA": READ_VIA,
 }
+
+
+def fields_of(kind: str) -> dict[str, tuple]:
+    """Every field of a record of this kind (a citation is a source itself: it carries no COMMON fields)."""
+    return FIELDS[kind] if kind == "citations" else FIELDS[kind] | COMMON

@@ -13,7 +13,7 @@ try:  # libyaml is several times faster; fall back to the pure-Python loader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
-KINDS = ("departments", "channels", "mechanisms", "materials", "questions", "items", "bundles")
+KINDS = ("citations", "departments", "channels", "mechanisms", "materials", "questions", "items", "bundles")
 ID_FIELD = {kind: "id" for kind in KINDS} | {"questions": "key", "bundles": "slug"}
 LINE_KEY = "__line__"
 

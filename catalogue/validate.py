@@ -51,7 +51,7 @@ def validate(sources: Sources) -> Catalogue:
 def _normalise(record: Record, cat: Catalogue) -> dict | None:
     """The record with defaults filled in, or None when it is unusable (errors say why)."""
     check = _Checker(record, cat.errors)
-    clean = _fields(record.data, schema.FIELDS[record.kind] | schema.COMMON, check, prefix="")
+    clean = _fields(record.data, schema.fields_of(record.kind), check, prefix="")
     if clean is None:
         return None
     key = clean[ID_FIELD[record.kind]]
@@ -246,9 +246,45 @@ def _check_bundle(clean: dict, check: _Checker, cat: Catalogue) -> None:
         check.error("channels", "must name at least one channel")
 
 
+def _check_citation(clean: dict, check: _Checker, cat: Catalogue) -> None:
+    if clean["region"] == "外省" and not clean["province"]:
+        check.error("province", "a citation from another province names the province")
+    if not (clean["url"] or clean["repo_path"] or clean["read_via"] == "project"):
+        check.error("url", "say where the text was read: url, repo_path, or read_via: project")
+
+
+def _check_provenance(clean: dict, check: _Checker, cat: Catalogue) -> None:
+    """A record's region is that of a citation it cites (or 推断); every citation exists; no URL without one."""
+    cited = []
+    for i, citation_id in enumerate(clean["cites"]):
+        citation = cat["citations"].get(citation_id)
+        if citation is None:
+            check.error(f"cites[{i}]", f"unknown citation '{citation_id}'")
+        else:
+            cited.append(citation)
+    if clean["region"] != "推断" and not clean["cites"]:
+        check.error("region", f"region {clean['region']} needs a citation in cites (or region: 推断)")
+    elif clean["region"] != "推断" and cited and clean["region"] not in {c["region"] for c in cited}:
+        check.error("region", f"region {clean['region']} is not the region of any citation it cites "
+                              f"({', '.join(sorted({c['region'] for c in cited}))})")
+    if clean.get("url") and not clean["cites"]:
+        check.error("url", "a URL shown to citizens needs a citation in cites")
+
+
+def _check_promise(clean: dict, check: _Checker, cat: Catalogue) -> None:
+    if clean["promise_days"] is not None and not clean["promise_cites"]:
+        check.error("promise_cites", "a published promise names the document that publishes it")
+    for i, citation_id in enumerate(clean["promise_cites"]):
+        _ref(check, cat, "citations", f"promise_cites[{i}]", citation_id)
+    if clean["promise_cites"] and clean["promise_days"] is None:
+        check.error("promise_days", "promise_cites without promise_days")
+
+
 _REFERENCE_CHECKS = (
+    ("citations", _check_citation),
+    *((kind, _check_provenance) for kind in KINDS if kind != "citations"),
     ("materials", _check_material), ("questions", _check_question),
-    ("items", _check_item), ("bundles", _check_bundle),
+    ("items", _check_item), ("bundles", _check_bundle), ("bundles", _check_promise),
 )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from catalogue import build, changes, db
 
-NEW_MATERIAL = "  - {id: tax_form, name: 税务登记表, kind: form, issuer: applicant, source: test, checked: null}\n"
+NEW_MATERIAL = "  - {id: tax_form, name: 税务登记表, kind: form, issuer: applicant, source: test, region: 推断, checked: null}\n"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -38,8 +38,8 @@ def test_the_same_sources_change_nothing(mini_sources, old):
 def test_a_material_added_to_an_item_shows_in_the_bundles_using_that_item_only(mini_sources, old):
     registry = mini_sources / "registry.yaml"
     edit(registry, "materials:\n  - {id: id_card,", "materials:\n" + NEW_MATERIAL + "  - {id: id_card,")
-    edit(registry, "      - {material: id_card}\n    source: test\n    checked: null\n",
-         "      - {material: id_card}\n      - {material: tax_form}\n    source: test\n    checked: null\n")
+    edit(registry, "      - {material: id_card}\n    source: test\n    region: 推断\n    checked: null\n",
+         "      - {material: id_card}\n      - {material: tax_form}\n    source: test\n    region: 推断\n    checked: null\n")
     result = changes.diff(old, new(mini_sources))
     assert [(b.slug, b.status) for b in result.bundles] == [("baby", "changed")]
     baby = result.bundles[0]
@@ -86,8 +86,9 @@ def test_bundles_added_removed_and_renamed(mini_sources, old):
 
 def test_check_dates_and_sources_are_no_change_for_citizens(mini_sources, old):
     registry = mini_sources / "registry.yaml"
-    edit(registry, "{id: lease, name: 租赁合同, kind: contract, issuer: applicant, source: test, checked: null}",
-         "{id: lease, name: 租赁合同, kind: contract, issuer: applicant, source: 区政务服务网 2026, checked: 2026-03-01}")
+    edit(registry, "{id: lease, name: 租赁合同, kind: contract, issuer: applicant, source: test, region: 推断, checked: null}",
+         "{id: lease, name: 租赁合同, kind: contract, issuer: applicant, source: 区政务服务网 2026, region: 推断, "
+         "checked: 2026-03-01}")
     edit(registry, "    checked: 2026-02-01\n", "    checked: 2026-03-01\n")
     result = changes.diff(old, new(mini_sources))
     assert result.bundles == [] and result.unchanged_bundles == 2

@@ -67,8 +67,8 @@ def test_a_schema_error_names_file_line_record_and_field_and_drops_an_older_stag
     edit(mini_sources / "registry.yaml", "working_days: 10\n", "working_days: ten\n")
     staged = publish.stage(mini_sources, staging)
     first = staged.errors[0]
-    assert (first.file, first.line, first.record, first.field) == ("registry.yaml", 54, "item 'fire_check'", "working_days")
-    assert str(first) == "registry.yaml:54: item 'fire_check': field 'working_days': must be a whole number ≥ 0, got 'ten'"
+    assert (first.file, first.line, first.record, first.field) == ("registry.yaml", 61, "item 'fire_check'", "working_days")
+    assert str(first) == "registry.yaml:61: item 'fire_check': field 'working_days': must be a whole number ≥ 0, got 'ten'"
     assert live.read_bytes() == before
     assert not staging.exists()  # the old preview no longer matches the sources
     with pytest.raises(publish.NothingStaged):
@@ -139,8 +139,8 @@ def test_mark_checked_edits_only_that_records_checked_line(mini_sources):
     before = path.read_text(encoding="utf-8")
     marked = publish.mark_checked(mini_sources, "items", "register", TODAY)
     after = path.read_text(encoding="utf-8")
-    assert marked == publish.Marked("registry.yaml", 53, "null", True)
-    assert changed_lines(before, after) == [(53, "    checked: null", "    checked: 2026-03-14")]
+    assert marked == publish.Marked("registry.yaml", 60, "null", True)
+    assert changed_lines(before, after) == [(60, "    checked: null", "    checked: 2026-03-14")]
     assert after.startswith("# A tiny catalogue for unit tests")
     records = build.check(mini_sources).catalogue.records
     assert records["items"]["register"]["checked"] == "2026-03-14"
@@ -151,30 +151,31 @@ def test_mark_checked_in_a_flow_mapping_keeps_the_rest_of_the_line(mini_sources)
     before = (mini_sources / "registry.yaml").read_text(encoding="utf-8")
     marked = publish.mark_checked(mini_sources, "departments", "fire", TODAY)
     after = (mini_sources / "registry.yaml").read_text(encoding="utf-8")
-    assert (marked.line, marked.previous) == (5, "2026-01-05")
+    assert (marked.line, marked.previous) == (8, "2026-01-05")
     assert changed_lines(before, after) == [
-        (5, "  - {id: fire, name: 消防救援大队, short: 消防, source: test, checked: 2026-01-05}",
-         "  - {id: fire, name: 消防救援大队, short: 消防, source: test, checked: 2026-03-14}")]
+        (8, "  - {id: fire, name: 消防救援大队, short: 消防, source: test, region: 推断, checked: 2026-01-05}",
+         "  - {id: fire, name: 消防救援大队, short: 消防, source: test, region: 推断, checked: 2026-03-14}")]
 
 
 def test_mark_checked_keeps_comments_quotes_elsewhere_and_crlf_line_endings(mini_sources):
     path = mini_sources / "registry.yaml"
-    edit(path, "    source: test\n    checked: null\n  - id: fire_check",
-         "    source: test\n    checked: null   # 待核对：对照区政务服务网\n  - id: fire_check")
+    edit(path, "    source: test\n    region: 推断\n    checked: null\n  - id: fire_check",
+         "    source: test\n    region: 推断\n    checked: null   # 待核对：对照区政务服务网\n  - id: fire_check")
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     before = path.read_bytes()
     publish.mark_checked(mini_sources, "items", "register", TODAY)
     after = path.read_bytes()
     assert after.count(b"\r\n") == before.count(b"\r\n") and b"\n" not in after.replace(b"\r\n", b"")
     assert changed_lines(before.decode(), after.decode()) == [
-        (53, "    checked: null   # 待核对：对照区政务服务网", "    checked: 2026-03-14   # 待核对：对照区政务服务网")]
+        (60, "    checked: null   # 待核对：对照区政务服务网", "    checked: 2026-03-14   # 待核对：对照区政务服务网")]
 
 
 def test_mark_checked_adds_a_missing_checked_field(mini_sources):
     path = mini_sources / "registry.yaml"
-    edit(path, "    result: 回执\n    materials:\n      - {material: id_card}\n    source: test\n    checked: null\n",
-         "    result: 回执\n    materials:\n      - {material: id_card}\n    source: test\n")
-    edit(path, "source: test, checked: null}\n  - {id: web,", "source: test}\n  - {id: web,")
+    edit(path, "    result: 回执\n    materials:\n      - {material: id_card}\n    source: test\n    region: 推断\n"
+               "    checked: null\n",
+         "    result: 回执\n    materials:\n      - {material: id_card}\n    source: test\n    region: 推断\n")
+    edit(path, "source: test, region: 推断, checked: null}\n  - {id: web,", "source: test, region: 推断}\n  - {id: web,")
     missing = {(e.record, e.field) for e in build.check(mini_sources).errors if e.field == "checked"}
     assert missing == {("item 'online_item'", "checked"), ("channel 'window'", "checked")}
     assert publish.mark_checked(mini_sources, "items", "online_item", TODAY).previous is None
@@ -183,7 +184,7 @@ def test_mark_checked_adds_a_missing_checked_field(mini_sources):
     assert result.errors == []
     assert result.catalogue["items"]["online_item"]["checked"] == "2026-03-14"
     assert result.catalogue["channels"]["window"]["checked"] == "2026-03-14"
-    assert "source: test, checked: 2026-03-14}\n  - {id: web," in path.read_text(encoding="utf-8")
+    assert "source: test, region: 推断, checked: 2026-03-14}\n  - {id: web," in path.read_text(encoding="utf-8")
 
 
 def test_marking_twice_on_the_same_day_changes_nothing(mini_sources):

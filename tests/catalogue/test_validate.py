@@ -25,6 +25,7 @@ def test_unknown_material(mini_sources, write_source):
             materials:
               - {material: ghost}
             source: test
+            region: 推断
             checked: null
         """)
     assert errors(mini_sources) == [
@@ -46,6 +47,7 @@ def test_duplicate_slug_names_both_files(mini_sources, write_source):
             channels: [window]
             aliases: [另开小店]
             source: test
+            region: 推断
             checked: null
         """)
     assert errors(mini_sources) == [
@@ -56,9 +58,9 @@ def test_prerequisite_cycle(mini_sources, write_source):
     write_source(mini_sources, "cycle.yaml", """\
         items:
           - {id: egg, name: 蛋, department: market, working_days: 1, steps: 1, result: 鸡, requires: [hen],
-             materials: [{material: id_card}], source: test, checked: null}
+             materials: [{material: id_card}], source: test, region: 推断, checked: null}
           - {id: hen, name: 鸡, department: market, working_days: 1, steps: 1, result: 蛋, requires: [egg],
-             materials: [{material: id_card}], source: test, checked: null}
+             materials: [{material: id_card}], source: test, region: 推断, checked: null}
         """)
     assert errors(mini_sources) == ["cycle.yaml:2: item 'egg': field 'requires': prerequisite cycle: egg → hen → egg"]
 
@@ -67,7 +69,7 @@ def test_unknown_department_and_unknown_question(mini_sources, write_source):
     write_source(mini_sources, "refs.yaml", """\
         items:
           - {id: lost, name: 迷路事项, department: nowhere, working_days: 1, steps: 1, result: 无,
-             materials: [{material: id_card, when: {mood: happy}}], source: test, checked: null}
+             materials: [{material: id_card, when: {mood: happy}}], source: test, region: 推断, checked: null}
         """)
     assert errors(mini_sources) == [
         "refs.yaml:2: item 'lost': field 'department': unknown department 'nowhere'",
@@ -79,8 +81,8 @@ def test_situation_with_an_answer_the_question_does_not_offer(mini_sources):
     path = mini_sources / "registry.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("{size: large}}", "{size: huge}}"), encoding="utf-8")
     assert errors(mini_sources) == [
-        "registry.yaml:93: bundle 'shop': field 'items[1].when': question 'size' has no option 'huge' (options: large, small)",
-        "registry.yaml:93: bundle 'shop': field 'items[2].when': question 'size' has no option 'huge' (options: large, small)",
+        "registry.yaml:103: bundle 'shop': field 'items[1].when': question 'size' has no option 'huge' (options: large, small)",
+        "registry.yaml:103: bundle 'shop': field 'items[2].when': question 'size' has no option 'huge' (options: large, small)",
     ]
 
 
@@ -94,9 +96,9 @@ def test_yaml_syntax_error_gives_the_line(mini_sources, write_source):
 def test_missing_and_malformed_fields(mini_sources, write_source):
     write_source(mini_sources, "fields.yaml", """\
         materials:
-          - {id: Bad-Id, name: 坏, kind: certificate, issuer: applicant, source: test, checked: null}
+          - {id: Bad-Id, name: 坏, kind: certificate, issuer: applicant, source: test, region: 推断, checked: null}
           - {id: no_source, name: 无来源, kind: paper, issuer: applicant, checked: yesterday}
-          - {id: dept_issued, name: 部门证明, kind: proof, issuer: department, source: test, checked: null}
+          - {id: dept_issued, name: 部门证明, kind: proof, issuer: department, source: test, region: 推断, checked: null}
         """)
     assert errors(mini_sources) == [
         "fields.yaml:2: material 'Bad-Id': field 'id': must be lower-case ascii letters, digits and '_', got 'Bad-Id'",
@@ -104,6 +106,7 @@ def test_missing_and_malformed_fields(mini_sources, write_source):
         "rules, photo, report, commitment, other, got 'paper'",
         "fields.yaml:3: material 'no_source': field 'source': is required",
         "fields.yaml:3: material 'no_source': field 'checked': must be a date YYYY-MM-DD or null, got 'yesterday'",
+        "fields.yaml:3: material 'no_source': field 'region': is required",
         "fields.yaml:4: material 'dept_issued': field 'issued_by': is required when issuer is department",
     ]
 
@@ -113,17 +116,17 @@ def test_alias_must_lead_to_one_bundle(mini_sources):
     path.write_text(path.read_text(encoding="utf-8").replace("[娃儿登记, 上户口]", "[娃儿登记, 开个铺子]"),
                     encoding="utf-8")
     assert errors(mini_sources) == [
-        "registry.yaml:111: bundle 'baby': field 'aliases[1]': alias '开个铺子' already leads to bundle 'shop'"]
+        "registry.yaml:126: bundle 'baby': field 'aliases[1]': alias '开个铺子' already leads to bundle 'shop'"]
 
 
 def test_all_errors_are_reported_in_one_run(mini_sources, write_source):
-    write_source(mini_sources, "x.yaml", "departments:\n  - {id: market, name: 重复, source: test, checked: null}\n")
+    write_source(mini_sources, "x.yaml", "departments:\n  - {id: market, name: 重复, source: test, region: 推断, checked: null}\n")
     write_source(mini_sources, "b.yaml", "questions:\n  - {key: lonely, text: 只有一个选项, options: [{value: a, label: A}],"
-                                         " source: test, checked: null}\n")
+                                         " source: test, region: 推断, checked: null}\n")
     write_source(mini_sources, "c.yaml", "widgets: []\n")
     assert errors(mini_sources) == [
         "b.yaml:2: question 'lonely': field 'options': needs at least two options",
-        "c.yaml: field 'widgets': unknown section; expected one of departments, channels, mechanisms, materials, "
+        "c.yaml: field 'widgets': unknown section; expected one of citations, departments, channels, mechanisms, materials, "
         "questions, items, bundles",
         "x.yaml:2: department 'market': field 'id': duplicate id 'market' (first defined in registry.yaml)",
     ]

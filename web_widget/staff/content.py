@@ -93,8 +93,10 @@ def overview():
     """The bundles with their check dates, the catalogue's state and the latest content changes."""
     records, lines, from_sources = _browsed()
     q, checked, before, bad_date = _filters()
-    rows = content.filter_rows(content.bundle_rows(records, lines), q, checked, before)
-    return render_template("staff/content.html", rows=rows, q=q, checked=checked,
+    every = content.bundle_rows(records, lines)
+    rows = content.filter_rows(every, q, checked, before)
+    elsewhere = sorted((r for r in every if r["elsewhere"] > 0.5), key=lambda r: (-r["elsewhere"], r["id"]))
+    return render_template("staff/content.html", rows=rows, q=q, checked=checked, elsewhere=elsewhere,
                            before=before, bad_date=bad_date, from_sources=from_sources,
                            status=_status(_sources(), _live()), counts=content.unchecked_counts(records),
                            history=_history(), sources_dir=current_app.config["CATALOGUE_SOURCES"])

@@ -10,7 +10,7 @@ import pytest
 
 from catalogue.sources import KINDS
 
-NEW_MATERIAL = "  - {id: tax_form, name: 税务登记表, kind: form, issuer: applicant, source: test, checked: null}\n"
+NEW_MATERIAL = "  - {id: tax_form, name: 税务登记表, kind: form, issuer: applicant, source: test, region: 推断, checked: null}\n"
 
 
 @pytest.fixture
@@ -38,8 +38,8 @@ def add_tax_form(sources: Path) -> None:
     """A new material, needed by the item of the baby bundle only."""
     registry = sources / "registry.yaml"
     edit(registry, "materials:\n  - {id: id_card,", "materials:\n" + NEW_MATERIAL + "  - {id: id_card,")
-    edit(registry, "      - {material: id_card}\n    source: test\n    checked: null\n",
-         "      - {material: id_card}\n      - {material: tax_form}\n    source: test\n    checked: null\n")
+    edit(registry, "      - {material: id_card}\n    source: test\n    region: 推断\n    checked: null\n",
+         "      - {material: id_card}\n      - {material: tax_form}\n    source: test\n    region: 推断\n    checked: null\n")
 
 
 def test_every_content_page_renders_for_staff_without_inline_scripts_or_styles(staff):
@@ -75,16 +75,21 @@ def test_anonymous_visitors_are_sent_to_login_and_forms_need_the_csrf_token(app,
     assert (mini_sources / "registry.yaml").read_bytes() == before
 
 
+def listed(response) -> str:
+    """The filtered list of bundles (the page's last table)."""
+    return html(response).split("<h2>一件事</h2>")[1]
+
+
 def test_counts_and_filters_of_never_and_long_ago_checked(staff):
     overview = html(staff.get("/staff/content"))
     counts = re.search(r'kind=materials">材料</a></td>\s*<td class="num">(\d+)</td>\s*<td class="num"><a [^>]*>(\d+)</a>',
                        overview)
     assert counts.groups() == ("9", "9")
-    never = html(staff.get("/staff/content?checked=never"))
+    never = listed(staff.get("/staff/content?checked=never"))
     assert "宝宝登记一件事" in never and "我要开小店" not in never  # shop was checked 2026-02-01
-    assert "我要开小店" in html(staff.get("/staff/content?checked=before&before=2026-03-01"))
-    assert "我要开小店" not in html(staff.get("/staff/content?checked=before&before=2026-01-31"))
-    assert "我要开小店" not in html(staff.get("/staff/content?q=宝宝"))
+    assert "我要开小店" in listed(staff.get("/staff/content?checked=before&before=2026-03-01"))
+    assert "我要开小店" not in listed(staff.get("/staff/content?checked=before&before=2026-01-31"))
+    assert "我要开小店" not in listed(staff.get("/staff/content?q=宝宝"))
     assert "不是日期" in html(staff.get("/staff/content?checked=before&before=soon"))
     departments = html(staff.get("/staff/content/records?kind=departments&checked=never"))
     assert "市场监管局" in departments and "消防救援大队" not in departments
@@ -97,12 +102,12 @@ def test_mark_checked_round_trip(staff, mini_sources, csrf_of):
                                                          "next": back})
     assert response.status_code == 302 and response.headers["Location"] == back
     page = html(staff.get(back))
-    assert f"已在 registry.yaml 第 33 行把“plan”记为今天（{today}）核对" in page
+    assert f"已在 registry.yaml 第 39 行把“plan”记为今天（{today}）核对" in page
     assert re.search(rf"平面图.*?{today}", page, re.DOTALL)
-    line = (mini_sources / "registry.yaml").read_text(encoding="utf-8").splitlines()[32]
-    assert line == f"  - {{id: plan, name: 平面图, kind: drawing, issuer: applicant, source: test, checked: {today}}}"
+    line = (mini_sources / "registry.yaml").read_text(encoding="utf-8").splitlines()[38]
+    assert line == f"  - {{id: plan, name: 平面图, kind: drawing, issuer: applicant, source: test, region: 推断, checked: {today}}}"
     overview = html(staff.get("/staff/content"))
-    assert "标记已核对" in overview and f"材料 plan：registry.yaml:33 null → {today}" in overview
+    assert "标记已核对" in overview and f"材料 plan：registry.yaml:39 null → {today}" in overview
     assert "源文件里有 1 条记录和正在服务的目录不同（其中 1 条只改了来源或核对日期）" in overview
 
 
@@ -118,7 +123,7 @@ def test_a_broken_source_shows_its_errors_and_the_live_catalogue_keeps_serving(s
     edit(mini_sources / "registry.yaml", "working_days: 10\n", "working_days: ten\n")
     page = html(staff.post("/staff/content/rebuild", data={"csrf": csrf_of(staff)}))
     assert "源文件有 3 处错误，没有生成新目录" in page and "正在服务的目录保持不变" in page
-    assert "<td>registry.yaml:54</td><td>item &#39;fire_check&#39;</td><td>working_days</td>" in page
+    assert "<td>registry.yaml:61</td><td>item &#39;fire_check&#39;</td><td>working_days</td>" in page
     assert "发布</button>" not in page
     assert staff.get("/api/bundles/shop").json == before and mini_db.read_bytes() == live_bytes
     overview = html(staff.get("/staff/content"))
@@ -168,3 +173,13 @@ def test_a_rebuild_with_nothing_changed_offers_nothing_to_publish(staff, csrf_of
     page = html(staff.post("/staff/content/rebuild", data={"csrf": csrf_of(staff)}))
     assert "源文件和正在服务的目录完全一致，不需要发布。" in page
     assert "发布</button>" not in page and 'name="digest"' not in page
+
+
+def test_regions_and_citations_per_record_and_the_bundles_resting_on_other_provinces(staff):
+    overview = html(staff.get("/staff/content"))
+    elsewhere = overview.split("主要依据外省指南或推断的“一件事”")[1].split("<h2>一件事</h2>")[0]
+    assert "宝宝登记一件事" in elsewhere and "83%" in elsewhere  # 5 of its 6 records are 推断, the web channel 四川
+    shop = html(staff.get("/staff/content/bundle/shop"))
+    assert "《四川省测试一件事工作方案》 四川省测试厅 川测〔2024〕1号 2024-04-15" in shop and ">四川</span>" in shop
+    citations = html(staff.get("/staff/content/records?kind=citations"))
+    assert "四川省测试一件事工作方案" in citations and "湖南测试指南" in citations
