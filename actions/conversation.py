@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from catalogue import browse
+from catalogue import browse, workdays
 from catalogue.checklist import checklist
 from chattext import normalize
 
@@ -42,7 +42,7 @@ async def bundle_names(tracker: Tracker, slugs: list[str]) -> list[tuple[str, st
 async def present(dispatcher: CollectingDispatcher, tracker: Tracker, slug: str,
                   given: dict[str, str]) -> list[dict[str, Any]]:
     """Send the checklist for the answers so far, then the next question that can still change it."""
-    result = await catalogue_access.call(tracker.sender_id, checklist, slug, given)
+    result = await catalogue_access.call(tracker.sender_id, checklist, slug, given, workdays.today())
     dispatcher.utter_message(**replies.bundle(result))
     pending = next((q["key"] for q in result["questions"] if q["relevant"]), None)
     if pending:

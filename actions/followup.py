@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from catalogue import workdays
 from catalogue.checklist import UnknownBundle, checklist
 
 from . import catalogue_access, conversation, replies
@@ -29,7 +30,7 @@ class ActionFollowUp(Action):
             return []
         given = conversation.answers(tracker) if slug == tracker.get_slot("bundle") else {}
         try:
-            result = await catalogue_access.call(tracker.sender_id, checklist, slug, given)
+            result = await catalogue_access.call(tracker.sender_id, checklist, slug, given, workdays.today())
         except UnknownBundle:
             return conversation.fallback(dispatcher)
         dispatcher.utter_message(**replies.with_notice(topic(result)))

@@ -17,9 +17,12 @@ def materials(result: Checklist) -> str:
 
 
 def duration(result: Checklist) -> str:
-    before, after = result["before"], result["after"]
-    lines = [f"“{result['name']}”一次办，各部门并联审批，承诺约{after['working_days']}个工作日办结"
-             f"（一件一件分别办合计约{before['working_days']}个工作日）。各事项承诺时限："]
+    before, limit = result["before"], result["time_limit"]
+    lines = [f"“{result['name']}”一次办，各部门并联审批（一件一件分别办合计约{before['working_days']}个工作日）。"
+             f"办理时限：{limit['text']}。"]
+    if result.get("finish"):
+        lines.append(result["finish"]["text"] + "。")
+    lines.append("各事项的时限：")
     lines += [f"  · {i['name']}：{i['working_days']}个工作日" + ("（如适用）" if i["if_applicable"] else "")
               for i in result["items"]]
     return "\n".join(lines)

@@ -12,9 +12,9 @@ PROVENANCE = ("source", "checked", "file")  # record fields no citizen sees
 # Every key of a checklist is in exactly one of these (a test holds them against checklist()):
 # compared as a whole; compared in detail (Delta, "figures"); or not a change citizens see.
 FIELDS = ("name", "summary", "conditions", "lead_department", "questions", "departments", "channels",
-          "mechanisms", "step_names", "online_full", "fee", "agent", "family", "stage")
+          "mechanisms", "step_names", "online_full", "fee", "agent", "family", "stage", "time_limit", "basis")
 DETAILED = ("materials", "items", "before", "after", "saving")
-NOT_COMPARED = ("slug", "notice", "sources", "checked")  # the bundle's id, fixed wording, provenance
+NOT_COMPARED = ("slug", "notice", "sources", "checked", "finish")  # id, fixed wording, provenance, today
 
 
 @dataclass
@@ -141,12 +141,17 @@ def _bundle_change(old: Records, new: Records, slug: str) -> BundleChange | None
         change.old_name = before["name"]
     change.materials_changed = _changed(before["materials"], after["materials"])
     change.items_changed = _changed(before["items"], after["items"])
-    change.fields = [k for k in FIELDS if before[k] != after[k]]
+    change.fields = [k for k in FIELDS if _visible(k, before[k]) != _visible(k, after[k])]
     if before["after"]["steps"] != after["after"]["steps"] or before["before"] != after["before"]:
         change.fields.append("figures")
     change.situations = _situations(old, new, slug, change.delta)
     visible = (change.delta, change.materials_changed, change.items_changed, change.fields, change.situations)
     return change if any(visible) else None
+
+
+def _visible(key: str, value: Any) -> Any:
+    """What citizens read of a field: the basis and the time limit as their sentences."""
+    return value["text"] if key in ("basis", "time_limit") else value
 
 
 def _delta(before: dict, after: dict) -> Delta:

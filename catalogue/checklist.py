@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Mapping
+
+from . import basis
 
 NOTICE = "本清单仅供参考，以窗口最新要求为准。"
 YES, NO, UNKNOWN = "yes", "no", "unknown"
@@ -57,13 +60,16 @@ def check_answers(cat: Records, slug: str, answers: Mapping[str, str]) -> dict[s
     return clean
 
 
-def checklist(cat: Records, slug: str, answers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The combined, de-duplicated checklist of one bundle with its before/after figures."""
+def checklist(cat: Records, slug: str, answers: Mapping[str, str] | None = None,
+              today: dt.date | None = None) -> dict[str, Any]:
+    """The combined, de-duplicated checklist of one bundle with its before/after figures; with today,
+    also the date it is expected to be done if submitted today (in Chinese working days)."""
     answers = check_answers(cat, slug, answers or {})
     bundle = cat["bundles"][slug]
     items = _included_items(cat, bundle, answers)
     materials = _combined_materials(cat, bundle, items, answers)
     before, after = _figures(cat, bundle, items, answers, len(materials))
+    limit = basis.time_limit(cat, bundle, after["working_days"])
     return {
         "slug": slug,
         "name": bundle["name"],
@@ -85,6 +91,9 @@ def checklist(cat: Records, slug: str, answers: Mapping[str, str] | None = None)
         "before": before,
         "after": after,
         "saving": {k: before[k] - after[k] for k in ("materials", "working_days", "visits", "steps")},
+        "time_limit": limit,
+        "finish": basis.finish(limit["working_days"], today) if today else None,
+        "basis": basis.basis(cat, bundle, list(items), [m["id"] for m in materials]),
         "sources": _sources(cat, bundle, items, materials),
         "checked": bundle["checked"],
         "notice": NOTICE,

@@ -75,7 +75,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return 0
     print(f"bundles: {result['bundles']}  " + "  ".join(f"{k}: {v}" for k, v in result["families"].items()))
     for figure, value in result["reduction"].items():
-        print(f"average reduction of {figure}: {value:.1%}")
+        print(f"average reduction of {figure}: {value:.1%}" + (" (computed along the prerequisite chain)"
+                                                               if figure == "working_days" else ""))
+    print(f"average reduction of working_days: {result['working_days_with_promises']:.1%} "
+          f"(published promises where a bundle has one: {result['promises']} of {result['bundles']})")
+    print("citizen-visible records by region: " + "  ".join(f"{r} {v:.1%}" for r, v in result["regions"].items()))
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from catalogue import browse
+from catalogue import browse, workdays
 from catalogue.checklist import BadAnswer, UnknownBundle, checklist
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -39,7 +39,7 @@ def bundle_checklist(slug: str):
     """The personalised checklist; each query parameter answers one situational question."""
     answers = {key: value for key, value in request.args.items()}
     try:
-        return jsonify(checklist(_catalogue(), slug, answers))
+        return jsonify(checklist(_catalogue(), slug, answers, today=workdays.today()))
     except UnknownBundle:
         return _error(404, "没有找到这个“一件事”，请从列表中选择，或换个说法问一问。")
     except BadAnswer as exc:

@@ -8,7 +8,7 @@ import io
 import segno
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from catalogue import browse
+from catalogue import browse, workdays
 from catalogue.checklist import BadAnswer, UnknownBundle, checklist
 
 bp = Blueprint("pages", __name__)
@@ -53,7 +53,7 @@ def page_error(exc: PageError):
 
 def _checklist_or_error(slug: str) -> dict:
     try:
-        return checklist(_catalogue(), slug, _answers())
+        return checklist(_catalogue(), slug, _answers(), today=workdays.today())
     except UnknownBundle:
         raise PageError(404, "没有找到这个“一件事”。") from None
     except BadAnswer as exc:

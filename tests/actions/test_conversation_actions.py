@@ -12,7 +12,7 @@ SHOP = {"bundle": "shop", "answers": {"size": "small"}, "pending_question": "age
 
 
 def test_follow_ups_answer_from_the_bundle_in_context(tracker, run, slots):
-    expected = {"ask_materials": "办理“我要开小店”需要准备的材料（4份", "ask_duration": "承诺约3个工作日办结",
+    expected = {"ask_materials": "办理“我要开小店”需要准备的材料（4份", "ask_duration": "承诺3个工作日内办结（不含邮寄时间）",
                 "ask_location": "综合窗口：大厅一楼，工作日", "ask_online": "网上办（https://example.invalid/）",
                 "ask_mechanism": "容缺受理：先受理后补齐。", "ask_departments": "涉及1个部门：市场监管局",
                 "ask_agent": "关于代办", "ask_fee": "的收费"}

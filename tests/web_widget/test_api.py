@@ -61,3 +61,14 @@ def test_security_headers_and_json_errors(client):
     assert response.status_code == 404 and response.json == {"error": "没有找到这个页面。"}
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_checklist_json_carries_basis_time_limit_and_finish(client):
+    import datetime as dt
+
+    from catalogue import workdays
+
+    body = client.get("/api/bundles/baby").json
+    assert body["basis"]["regions"] == {"推断": 3} and body["time_limit"]["kind"] == "estimate"
+    assert body["finish"]["date"] == workdays.finish(workdays.today(), 2).date.isoformat()
+    assert dt.date.fromisoformat(body["finish"]["date"]) > workdays.today()

@@ -245,14 +245,17 @@
     card.appendChild(el("h3", "yishi-card-title", c.name));
     card.appendChild(el("p", "yishi-summary", c.summary));
     var s = c.saving, a = c.after;
-    var figures = el("p", "yishi-figures", "一次办：" + a.working_days + "个工作日，跑" + a.visits + "次，交" + a.materials + "份材料");
+    var figures = el("p", "yishi-figures", "一次办：跑" + a.visits + "次，交" + a.materials + "份材料");
     card.appendChild(figures);
     if (s.visits > 0 || s.materials > 0 || s.working_days > 0) {
       card.appendChild(el("p", "yishi-saving", "少跑" + s.visits + "次、少交" + s.materials + "份材料、少等" + s.working_days + "个工作日"));
     }
+    if (c.time_limit) { card.appendChild(el("p", "yishi-time-limit", "办理时限：" + c.time_limit.text)); }
+    if (c.finish) { card.appendChild(el("p", "yishi-finish", c.finish.text)); }
     card.appendChild(this.materialsList(c));
     card.appendChild(this.itemsList(c));
     card.appendChild(this.channelsList(c));
+    if (c.basis) { card.appendChild(el("p", "yishi-basis", c.basis.text)); }
     card.appendChild(el("p", "yishi-notice", c.notice));
     var actions = el("p", "yishi-card-actions");
     var link = el("a", "yishi-print", "打印清单 / 在新页面查看");
