@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import build as builder
-from . import config, db, report
+from . import config, db, golden, report
 from .checklist import BadAnswer, UnknownBundle, checklist
 
 
@@ -83,6 +83,32 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_golden(args: argparse.Namespace) -> int:
+    """Compare the golden answers with the sources (exit 1 on any difference), or rewrite them with --update."""
+    result = builder.check(args.sources)
+    if result.errors:
+        for error in result.errors:
+            print(error, file=sys.stderr)
+        return 1
+    records = result.catalogue.records
+    if args.update:
+        changed = golden.write_all(records, args.dir)
+        print(f"{len(changed)} golden file(s) rewritten in {args.dir}: {' '.join(changed) or '-'}")
+        return 0
+    stale = [slug for slug in records["bundles"]
+             if not (args.dir / f"{slug}.txt").exists()
+             or (args.dir / f"{slug}.txt").read_text(encoding="utf-8") != golden.render(records, slug)]
+    stale += [p.stem for p in args.dir.glob("*.txt") if p.stem not in records["bundles"]]
+    unreached = [u for slug in records["bundles"] for u in golden.unreached(records, slug)]
+    for slug in stale:
+        print(f"differs: {args.dir / (slug + '.txt')}")
+    for option in unreached:
+        print(f"no golden path reaches: {option}")
+    if stale:
+        print("run `yishi catalogue golden --update` and read the diff of what citizens will see")
+    return 1 if stale or unreached else 0
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     hits = db.search(db.connect(args.db), args.text, limit=args.limit)
     if args.json:
@@ -125,6 +151,9 @@ def add_commands(groups: argparse._SubParsersAction) -> dict[str, argparse.Argum
     show.add_argument("--answer", action="append", default=[], metavar="KEY=VALUE")
     show.add_argument("--json", action="store_true")
     add("stats", cmd_stats, "figures over all bundles").add_argument("--json", action="store_true")
+    check_golden = add("golden", cmd_golden, "compare the golden answers (every answer path, as text) with the sources")
+    check_golden.add_argument("--update", action="store_true", help="rewrite them instead")
+    check_golden.add_argument("--dir", type=Path, default=config.golden_dir(), help="the golden files' folder")
     search = add("search", cmd_search, "find bundles by words")
     search.add_argument("text")
     search.add_argument("--limit", type=int, default=5)

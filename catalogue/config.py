@@ -28,3 +28,8 @@ def dictionary_dir() -> Path:
 def cache_dir() -> Path:
     """Where derived caches (jieba's prefix dictionary) are kept."""
     return settings.path("YISHI_CACHE_DIR")
+
+
+def golden_dir() -> Path:
+    """The committed golden answers (tests/golden in the data directory)."""
+    return settings.home() / "tests" / "golden"

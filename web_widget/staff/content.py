@@ -18,7 +18,7 @@ from flask import (
 )
 
 from assistant import training
-from catalogue import changes, content, publish
+from catalogue import changes, content, golden, publish
 from catalogue.checklist import Records
 from catalogue.sources import KINDS
 
@@ -158,10 +158,11 @@ def rebuild():
     staged = publish.stage(_path("CATALOGUE_SOURCES"), _path("CATALOGUE_STAGING_DB"))
     if not staged.ok:
         return render_template("staff/content_rebuild.html", errors=staged.errors, diff=None)
-    diff = changes.diff(_live(), staged.records)
+    live = _live()
+    diff = changes.diff(live, staged.records)
     retrain = any(b.status != "changed" or b.old_name for b in diff.bundles) or bool(diff.records["bundles"].changed)
-    return render_template("staff/content_rebuild.html", errors=[], diff=diff,
-                           digest=staged.sources_hash, retrain=retrain)
+    return render_template("staff/content_rebuild.html", errors=[], diff=diff, digest=staged.sources_hash,
+                           retrain=retrain, golden_paths=golden.changed_paths(live, staged.records))
 
 
 @bp.post("/publish")

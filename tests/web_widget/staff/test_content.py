@@ -141,6 +141,9 @@ def test_rebuild_shows_the_change_and_publish_makes_it_live(staff, mini_sources,
     baby = page[page.index("宝宝登记一件事"):]
     assert re.match(r"宝宝登记一件事.*?新增材料</span>税务登记表", baby, re.DOTALL)
     assert "一次办工作日：20 → 15" in page and "make model" in page
+    golden = page[page.index("会变化的回答路径"):]
+    assert re.search(r"会变化的回答路径（\d+ 条）", golden)
+    assert re.search(r"<td>baby</td><td>无回答</td><td>文字有变化</td>", golden)
     assert "税务登记表" not in str(staff.get("/api/bundles/baby").json)  # not before publishing
     digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page).group(1)
     response = staff.post("/staff/content/publish", data={"csrf": csrf_of(staff), "digest": digest})
