@@ -38,48 +38,61 @@ def declares_out_of_scope(decision: Decision) -> bool:
     return decision.kind == "fallback" or (decision.kind == "intent" and decision.intent not in TOPIC_INTENTS)
 
 
-def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[str]]) -> dict:
-    bundle_total = bundle_top1 = answered = 0
-    oos_true = oos_predicted = oos_correct = 0
-    ambiguous_total = asked_back = 0
-    errors: dict[str, list[dict]] = defaultdict(list)
-    for case, parse in zip(cases, parses, strict=True):
-        decision = effective(decide(parse, spotted := spot(parse.get("text") or "")),
-                             spotted)
-        fell_back = declares_out_of_scope(decision)
-        oos_predicted += fell_back
-        if case["kind"] == "bundle":
-            bundle_total += 1
-            top = top_bundle(parse)
-            bundle_top1 += top == case["bundle"]
-            answered += decision.kind == "bundle" and decision.bundles[0] == case["bundle"]
-            if top != case["bundle"] or decision.kind != "bundle":
-                errors[case["bundle"]].append({"text": case["text"], "top": top, "decision": decision.kind,
-                                               "offered": decision.bundles})
-        elif case["kind"] == "out_of_scope":
-            oos_true += 1
-            oos_correct += fell_back
-            if not fell_back:
-                errors["out_of_scope"].append({"text": case["text"], "decision": decision.kind,
-                                               "offered": decision.bundles, "intent": decision.intent})
-        else:
-            ambiguous_total += 1
-            asked = decision.kind == "clarify" and bool(set(decision.bundles) & set(case["candidates"]))
-            asked_back += asked
-            if not asked:
-                errors["ambiguous"].append({"text": case["text"], "decision": decision.kind,
-                                            "offered": decision.bundles})
-    ratio = lambda a, b: round(a / b, 4) if b else 0.0  # noqa: E731
+def outcome(case: dict, parse: dict, spot: Callable[[str], list[str]]) -> dict:
+    """What the citizen would have got for one case, and whether it was right."""
+    spotted = spot(parse.get("text") or "")
+    decision = effective(decide(parse, spotted), spotted)
+    row = {"kind": case["kind"], "style": case.get("style") or "unmarked", "decision": decision.kind,
+           "offered": decision.bundles, "intent": decision.intent, "fell_back": declares_out_of_scope(decision)}
+    if case["kind"] == "bundle":
+        accept = set(case.get("bundles") or [case["bundle"]])
+        row["top"] = top_bundle(parse)
+        row["top1"] = row["top"] in accept
+        row["direct"] = decision.kind == "bundle" and decision.bundles[0] in accept
+        row["asked_rightly"] = decision.kind == "clarify" and set(decision.bundles) <= accept
+    elif case["kind"] == "ambiguous":
+        row["asked_back"] = decision.kind == "clarify" and bool(set(decision.bundles) & set(case["candidates"]))
+        row["relevant"] = decision.kind != "clarify" or set(decision.bundles) <= set(case["candidates"])
+    return row
+
+
+def metrics(rows: list[dict]) -> dict:
+    """The figures over some outcomes (all of a set, or one style of it)."""
+    ratio = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    bundle = [r for r in rows if r["kind"] == "bundle"]
+    oos = [r for r in rows if r["kind"] == "out_of_scope"]
+    vague = [r for r in rows if r["kind"] == "ambiguous"]
+    predicted = [r for r in rows if r["fell_back"]]
+    clarified = [r for r in rows if r["decision"] == "clarify"]
     return {
-        "counts": {"bundle": bundle_total, "out_of_scope": oos_true, "ambiguous": ambiguous_total},
-        "bundle_top1": ratio(bundle_top1, bundle_total),
-        "bundle_answered_directly": ratio(answered, bundle_total),
-        "oos_precision": ratio(oos_correct, oos_predicted),
-        "oos_recall": ratio(oos_correct, oos_true),
-        "ask_back_rate": ratio(asked_back, ambiguous_total),
-        "errors": dict(sorted(errors.items())),
-        "targets": TARGETS,
+        "counts": {"bundle": len(bundle), "out_of_scope": len(oos), "ambiguous": len(vague)},
+        "bundle_top1": ratio(sum(r["top1"] for r in bundle), len(bundle)),
+        "bundle_answered_directly": ratio(sum(r["direct"] for r in bundle), len(bundle)),
+        "bundle_answered_or_asked_rightly": ratio(sum(r["direct"] or r["asked_rightly"] for r in bundle), len(bundle)),
+        "oos_precision": ratio(sum(r["kind"] == "out_of_scope" for r in predicted), len(predicted)),
+        "oos_recall": ratio(sum(r["fell_back"] for r in oos), len(oos)),
+        "oos_checklists": ratio(sum(r["decision"] == "bundle" for r in oos), len(oos)),
+        "ask_back_rate": ratio(sum(r["asked_back"] for r in vague), len(vague)),
+        "ask_back_relevant": ratio(sum(r.get("relevant", True) for r in clarified if r["kind"] == "ambiguous"),
+                                   sum(r["kind"] == "ambiguous" for r in clarified)),
     }
+
+
+def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[str]]) -> dict:
+    """Every metric over the set and per style tag, with each wrong answer listed under its bundle."""
+    rows = [outcome(case, parse, spot) for case, parse in zip(cases, parses, strict=True)]
+    errors: dict[str, list[dict]] = defaultdict(list)
+    for case, row in zip(cases, rows, strict=True):
+        where = {"text": case["text"], "decision": row["decision"], "offered": row["offered"], "style": row["style"]}
+        if row["kind"] == "bundle" and not (row["top1"] and row["direct"]):
+            errors[case["bundle"]].append(where | {"top": row["top"]})
+        elif row["kind"] == "out_of_scope" and not row["fell_back"]:
+            errors["out_of_scope"].append(where | {"intent": row["intent"]})
+        elif row["kind"] == "ambiguous" and not row["asked_back"]:
+            errors["ambiguous"].append(where)
+    styles = sorted({r["style"] for r in rows})
+    return {**metrics(rows), "errors": dict(sorted(errors.items())), "targets": TARGETS,
+            "styles": {style: metrics([r for r in rows if r["style"] == style]) for style in styles}}
 
 
 SECTIONS = ("bundles", "out_of_scope", "ambiguous")
@@ -104,15 +117,30 @@ def load_cases(path: Path) -> list[dict]:
     return cases
 
 
-def print_report(result: dict) -> None:
+LABELS = (("bundle_top1", "bundle top-1 accuracy"), ("bundle_answered_directly", "answered directly"),
+          ("bundle_answered_or_asked_rightly", "answered or asked back rightly"),
+          ("oos_precision", "out-of-scope precision"), ("oos_recall", "out-of-scope recall"),
+          ("oos_checklists", "checklists for uncovered questions"),
+          ("ask_back_rate", "ask-back rate on ambiguous"), ("ask_back_relevant", "relevant candidates when asking"))
+
+
+def _figure(value: float | None) -> str:
+    return "   —" if value is None else f"{value:.1%}"
+
+
+def print_report(result: dict, name: str = "held-out") -> None:
     counts = result["counts"]
-    print(f"held-out utterances: {counts['bundle']} bundle, {counts['out_of_scope']} out of scope, "
+    print(f"{name} utterances: {counts['bundle']} bundle, {counts['out_of_scope']} out of scope, "
           f"{counts['ambiguous']} ambiguous")
-    for key, label in (("bundle_top1", "bundle top-1 accuracy"), ("bundle_answered_directly", "answered directly"),
-                       ("oos_precision", "out-of-scope precision"), ("oos_recall", "out-of-scope recall"),
-                       ("ask_back_rate", "ask-back rate on ambiguous")):
+    for key, label in LABELS:
         target = f"  (target ≥ {TARGETS[key]:.0%})" if key in TARGETS else ""
-        print(f"{label:30s} {result[key]:.1%}{target}")
+        print(f"{label:34s} {_figure(result[key])}{target}")
+    if len(result["styles"]) > 1:
+        print("per style: " + "  ".join(f"{short}" for short in ("top-1", "direct", "oos-P", "oos-R", "ask-back")))
+        for style, m in result["styles"].items():
+            n = sum(m["counts"].values())
+            print(f"  {style:16s} n={n:<4d} " + "  ".join(_figure(m[k]) for k in (
+                "bundle_top1", "bundle_answered_directly", "oos_precision", "oos_recall", "ask_back_rate")))
     print("errors per bundle:")
     for name, errs in result["errors"].items():
         print(f"  {name} ({len(errs)}):")

@@ -35,21 +35,38 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(guard(text)) for text in texts]
 
 
+def run(cases: list[dict], parses: list[dict], spot) -> dict:
+    result = evaluate(cases, parses, spot)
+    result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]}
+                       for case, parse in zip(cases, parses, strict=True)]
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=settings.path("YISHI_MODEL"))
     parser.add_argument("--cases", type=Path, default=settings.path("YISHI_EVAL_CASES"))
+    parser.add_argument("--blind", type=Path, default=settings.path("YISHI_EVAL_BLIND"),
+                        help="the blind set (a file or folder); a missing path is skipped")
     parser.add_argument("--out", type=Path, default=settings.path("YISHI_RESULTS_DIR") / "eval.json")
     args = parser.parse_args()
     os.chdir(settings.home())  # the model's config names build/jieba relative to the data directory
-    cases = load_cases(args.cases)
-    parses = asyncio.run(parse_all(args.model, [c["text"] for c in cases]))
+    held, blind = load_cases(args.cases), load_cases(args.blind) if args.blind.exists() else []
+    parses = asyncio.run(parse_all(args.model, [c["text"] for c in held + blind]))
     records = db.load(db.connect(config.db_path()))
-    result = evaluate(cases, parses, lambda text: browse.spot(records, normalize(text)))
+
+    def spot(text: str) -> list[str]:
+        return browse.spot(records, normalize(text))
+
+    result = run(held, parses[:len(held)], spot)
+    if blind:
+        result["blind"] = run(blind, parses[len(held):], spot)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]} for case, parse in zip(cases, parses, strict=True)]
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print_report(result)
+    if blind:
+        print()
+        print_report(result["blind"], "blind")
     return 0
 
 

@@ -78,6 +78,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_RESULTS_DIR", "results", "where `make eval`, the conversation tests and the console's 质量 "
             "runs write"),
     Setting("YISHI_EVAL_CASES", "evaluation/heldout.yml", "the held-out NLU set: never trained on"),
+    Setting("YISHI_EVAL_BLIND", "evaluation/blind", "the second held-out set, written blind from bundle names and "
+            "summaries only, with a style tag per question: never trained on"),
     Setting("YISHI_CONVERSATION_STORIES", "evaluation/conversations", "the conversation tests (Rasa test stories)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -16,6 +16,8 @@ from .auth import current_staff
 
 bp = Blueprint("quality", __name__, url_prefix="/quality")
 NO_FAILURES = "None of the test stories failed"
+METRICS = ("bundle_top1", "bundle_answered_directly", "bundle_answered_or_asked_rightly", "oos_precision",
+           "oos_recall", "oos_checklists", "ask_back_rate", "ask_back_relevant")
 
 
 def _results() -> Path:
@@ -71,15 +73,28 @@ def evaluation(results: Path, bundles: dict[str, dict]) -> dict[str, Any] | None
     rows.sort(key=lambda r: (-len(r["errors"]), r["cases"] == 0, r["slug"]))
     return {
         "when": _when(path),
-        "metrics": {k: data.get(k) for k in ("bundle_top1", "bundle_answered_directly", "oos_precision",
-                                              "oos_recall", "ask_back_rate")},
+        "metrics": {k: data.get(k) for k in METRICS},
         "targets": data.get("targets", {}),  # ops.evaluate writes them with the figures
         "counts": data.get("counts", {}),
         "rows": rows,
         "untested": [r for r in rows if r["cases"] == 0],
         "out_of_scope_errors": errors.get("out_of_scope", []),
         "ambiguous_errors": errors.get("ambiguous", []),
+        "styles": data.get("styles", {}),
+        "blind": _blind(data.get("blind")),
     }
+
+
+def _blind(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The blind set's figures: the metrics, per style tag, and its wrong answers grouped as written."""
+    if not data:
+        return None
+    errors = data.get("errors", {})
+    return {"metrics": {k: data.get(k) for k in METRICS}, "counts": data.get("counts", {}),
+            "styles": data.get("styles", {}),
+            "bundle_errors": [e | {"bundle": slug} for slug, errs in errors.items()
+                              if slug not in ("out_of_scope", "ambiguous") for e in errs],
+            "out_of_scope_errors": errors.get("out_of_scope", []), "ambiguous_errors": errors.get("ambiguous", [])}
 
 
 def conversation_tests(results: Path) -> dict[str, Any] | None:

@@ -34,6 +34,12 @@ def results(tmp_path, mini_records):
               parse("办个事", ("nlu_fallback", 0.5), ("bundle_shop", 0.3), ("bundle_baby", 0.25))]
     result = evaluate(cases, parses, lambda text: browse.spot(mini_records, normalize(text)))
     result["cases"] = [{**c, "ranking": p["intent_ranking"]} for c, p in zip(cases, parses, strict=True)]
+    blind = [{"kind": "bundle", "text": "娃儿上户口", "bundle": "baby", "style": "dialect"},
+             {"kind": "bundle", "text": "open a shop", "bundle": "shop", "style": "english"},
+             {"kind": "out_of_scope", "text": "开个护照", "style": "oos_shared_word", "near": "shop"}]
+    result["blind"] = evaluate(blind, [parse("娃儿上户口", ("bundle_baby", 0.9)), parse("open a shop", ("nlu_fallback", 0.6)),
+                                       parse("开个护照", ("bundle_shop", 0.8))],
+                               lambda text: browse.spot(mini_records, normalize(text)))
     folder = tmp_path / "results"
     (folder / "conversations").mkdir(parents=True)
     (folder / "eval.json").write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
@@ -90,3 +96,19 @@ def test_a_dead_run_is_shown_as_interrupted(results):
          "steps": {"eval": "done", "conversations": "running"}}))
     state = jobs.run_state(results)
     assert state["running"] is False and state["steps"] == {"eval": "done", "conversations": "interrupted"}
+
+
+def test_the_blind_set_per_style_on_the_page(client):
+    page = client.get("/staff/quality").get_data(as_text=True)
+    assert "盲测集（3 句" in page
+    styles = page[page.index('id="per-style"'):]
+    assert re.search(r"<td>四川话</td><td class=\"num\">1</td>\s*<td class=\"num\">100.0%</td>", styles)
+    assert re.search(r"<td>英文</td><td class=\"num\">1</td>\s*<td class=\"num\">0.0%</td>", styles)
+    assert "“开个护照”不属于任何一件事 → bundle（shop）" in page
+
+
+def test_metrics_per_style_and_checklists_for_uncovered_questions(results):
+    data = json.loads((results / "eval.json").read_text(encoding="utf-8"))["blind"]
+    assert data["styles"]["dialect"]["bundle_answered_directly"] == 1.0
+    assert data["styles"]["english"]["bundle_top1"] == 0.0
+    assert data["oos_checklists"] == 1.0 and data["oos_recall"] == 0.0
