@@ -34,8 +34,11 @@ def basis(cat: Records, bundle: dict, item_ids: list[str], material_ids: list[st
         regions[record["region"]] = regions.get(record["region"], 0) + 1
     local = sum(regions.get(r, 0) for r in LOCAL)
     cited = _citations(cat, bundle["cites"] + bundle["promise_cites"] + [c for i in item_ids for c in cat["items"][i]["cites"]])
-    named = [c for c in cited if c["region"] in LOCAL][:2]
-    if named and local * 2 >= len(records):
+    # the bundle's own local documents (they define which items it bundles); else local documents of its
+    # items when most of its records are local
+    own = [c for c in _citations(cat, bundle["cites"] + bundle["promise_cites"]) if c["region"] in LOCAL]
+    named = (own or ([c for c in cited if c["region"] in LOCAL] if local * 2 >= len(records) else []))[:2]
+    if named:
         text = "依据：" + "；".join(label(c) for c in named)
         if local < len(records):
             text += "；其余内容参考外省同类指南或一般规定整理，以窗口为准"

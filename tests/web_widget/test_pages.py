@@ -62,6 +62,7 @@ def test_unknown_bundles_and_bad_answers_get_a_chinese_page(client):
 
 def test_the_printed_checklist_says_its_basis_time_limit_and_finish_date(client):
     html = client.get("/checklist/shop").get_data(as_text=True)
-    assert '<p class="basis">本清单根据一般规定整理，尚未找到本地公布的办事指南，龙泉驿区具体要求以窗口为准</p>' in html
+    assert ('<p class="basis">依据：四川省测试一件事工作方案（川测〔2024〕1号）；'
+            "其余内容参考外省同类指南或一般规定整理，以窗口为准</p>") in html
     assert "办理时限：承诺3个工作日内办结（不含邮寄时间），依据：四川省测试一件事工作方案（川测〔2024〕1号）" in html
     assert re.search(r'<p class="finish">今天提交，预计\d+月\d+日前办结', html)
