@@ -25,7 +25,7 @@ class ActionShowBundle(Action):
         if tracker.latest_message["intent"].get("name") == "choose_bundle":
             slugs = [s for s in [conversation.entity(tracker, "bundle")] if s]
         else:
-            decision = decide(tracker.latest_message, await conversation.spotted(tracker))
+            decision = decide(tracker.latest_message, await conversation.spotted(tracker), await conversation.support(tracker))
             if decision.kind == "clarify":
                 return await conversation.clarify(dispatcher, tracker, decision.bundles)
             slugs = decision.bundles

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from catalogue import browse, workdays
+from catalogue import browse, retrieval, workdays
 from catalogue.checklist import checklist
 from chattext import normalize
 
@@ -30,6 +30,12 @@ async def spotted(tracker: Tracker) -> list[str]:
     """Bundles named word for word in the latest message."""
     text = normalize(tracker.latest_message.get("text") or "")
     return await catalogue_access.call(tracker.sender_id, browse.spot, text)
+
+
+async def support(tracker: Tracker) -> dict[str, float] | None:
+    """Bundles the latest message shares words with (catalogue.retrieval), or None for text without Chinese."""
+    text = normalize(tracker.latest_message.get("text") or "")
+    return await catalogue_access.call(tracker.sender_id, retrieval.support, text)
 
 
 async def bundle_names(tracker: Tracker, slugs: list[str]) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ class ActionResolveUnsure(Action):
         return "action_resolve_unsure"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Events:
-        decision = decide(tracker.latest_message, await conversation.spotted(tracker))
+        decision = decide(tracker.latest_message, await conversation.spotted(tracker), await conversation.support(tracker))
         if decision.kind == "bundle":
             return await conversation.present(dispatcher, tracker, decision.bundles[0], {})
         if decision.kind == "clarify":

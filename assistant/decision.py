@@ -32,8 +32,10 @@ def _ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
     return [(r.get("name"), float(r.get("confidence") or 0.0)) for r in ranking if r.get("name")]
 
 
-def decide(parse: Mapping[str, Any], spotted: Sequence[str] = ()) -> Decision:
-    """Decide from the parse; spotted are bundles whose names or aliases appear word for word in the text."""
+def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mapping[str, float] | None = None) -> Decision:
+    """Decide from the parse; spotted are bundles whose names or aliases appear word for word in the text;
+    support (catalogue.retrieval) the bundles the text shares words with: when given, a bundle is offered
+    back only if the text supports it."""
     ranking = _ranking(parse)
     top = ranking[0][0] if ranking else NLU_FALLBACK
     spotted = list(spotted)
@@ -44,21 +46,23 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = ()) -> Decision:
         if len(spotted) >= 2 and slug in spotted:
             return Decision("clarify", [slug] + [s for s in spotted if s != slug][:MAX_CANDIDATES - 1])
         return Decision("bundle", [slug])
-    return _unsure(ranking, spotted)
+    return _unsure(ranking, spotted, support)
 
 
-def _unsure(ranking: list[tuple[str, float]], spotted: list[str]) -> Decision:
+def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mapping[str, float] | None) -> Decision:
     """The classifier fell back: offer close candidates, take a named bundle, or say nothing fits."""
     others = [(name, conf) for name, conf in ranking if name != NLU_FALLBACK]
     if others and others[0][0] == OUT_OF_SCOPE and not spotted:
         return Decision("fallback")
-    candidates = [slug_of(name) for name, conf in others if slug_of(name) and conf >= CANDIDATE_CONFIDENCE]
+    candidates = [slug_of(name) for name, conf in others if slug_of(name) and conf >= CANDIDATE_CONFIDENCE
+                  and (support is None or slug_of(name) in support or slug_of(name) in spotted)]
     if len(spotted) == 1 and (not candidates or candidates[0] == spotted[0]):
         return Decision("bundle", spotted)
     if len(spotted) >= 2:
         return Decision("clarify", spotted[:MAX_CANDIDATES])
     if len(candidates) >= 2:
         return Decision("clarify", candidates[:MAX_CANDIDATES])
-    if len(candidates) == 1 and others[0][1] >= LONE_CANDIDATE_CONFIDENCE and slug_of(others[0][0]):
+    confidence = {slug_of(name): conf for name, conf in others if slug_of(name)}
+    if len(candidates) == 1 and confidence[candidates[0]] >= LONE_CANDIDATE_CONFIDENCE:
         return Decision("clarify", candidates)
     return Decision("fallback")

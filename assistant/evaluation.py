@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
@@ -38,10 +38,14 @@ def declares_out_of_scope(decision: Decision) -> bool:
     return decision.kind == "fallback" or (decision.kind == "intent" and decision.intent not in TOPIC_INTENTS)
 
 
-def outcome(case: dict, parse: dict, spot: Callable[[str], list[str]]) -> dict:
+Support = Callable[[str], Mapping[str, float] | None]
+
+
+def outcome(case: dict, parse: dict, spot: Callable[[str], list[str]], support: Support | None = None) -> dict:
     """What the citizen would have got for one case, and whether it was right."""
-    spotted = spot(parse.get("text") or "")
-    decision = effective(decide(parse, spotted), spotted)
+    text = parse.get("text") or ""
+    spotted = spot(text)
+    decision = effective(decide(parse, spotted, support(text) if support else None), spotted)
     row = {"kind": case["kind"], "style": case.get("style") or "unmarked", "decision": decision.kind,
            "offered": decision.bundles, "intent": decision.intent, "fell_back": declares_out_of_scope(decision)}
     if case["kind"] == "bundle":
@@ -78,9 +82,10 @@ def metrics(rows: list[dict]) -> dict:
     }
 
 
-def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[str]]) -> dict:
+def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[str]],
+             support: Support | None = None) -> dict:
     """Every metric over the set and per style tag, with each wrong answer listed under its bundle."""
-    rows = [outcome(case, parse, spot) for case, parse in zip(cases, parses, strict=True)]
+    rows = [outcome(case, parse, spot, support) for case, parse in zip(cases, parses, strict=True)]
     errors: dict[str, list[dict]] = defaultdict(list)
     for case, row in zip(cases, rows, strict=True):
         where = {"text": case["text"], "decision": row["decision"], "offered": row["offered"], "style": row["style"]}

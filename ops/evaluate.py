@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from assistant.evaluation import evaluate, load_cases, print_report
-from catalogue import browse, config, db
+from catalogue import browse, config, db, retrieval
 from chattext import guard, normalize
 from yishi import settings
 
@@ -35,8 +35,8 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(guard(text)) for text in texts]
 
 
-def run(cases: list[dict], parses: list[dict], spot) -> dict:
-    result = evaluate(cases, parses, spot)
+def run(cases: list[dict], parses: list[dict], spot, support) -> dict:
+    result = evaluate(cases, parses, spot, support)
     result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]}
                        for case, parse in zip(cases, parses, strict=True)]
     return result
@@ -58,9 +58,12 @@ def main() -> int:
     def spot(text: str) -> list[str]:
         return browse.spot(records, normalize(text))
 
-    result = run(held, parses[:len(held)], spot)
+    def support(text: str):
+        return retrieval.support(records, normalize(text))
+
+    result = run(held, parses[:len(held)], spot, support)
     if blind:
-        result["blind"] = run(blind, parses[len(held):], spot)
+        result["blind"] = run(blind, parses[len(held):], spot, support)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print_report(result)

@@ -41,3 +41,13 @@ def test_out_of_scope_and_weak_guesses_fall_back():
     assert decide(parse(("nlu_fallback", 0.55), ("out_of_scope", 0.3), ("bundle_gym", 0.2))) == Decision("fallback")
     assert decide(parse(("nlu_fallback", 0.55), ("greet", 0.2), ("bundle_gym", 0.1))) == Decision("fallback")
     assert decide({}) == Decision("fallback")
+
+
+def test_candidates_without_support_from_the_text_are_not_offered_back():
+    parse = {"intent": {"name": "nlu_fallback", "confidence": 0.6},
+             "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.6}, {"name": "bundle_hotel", "confidence": 0.3},
+                                {"name": "bundle_after_death", "confidence": 0.2}]}
+    assert decide(parse).bundles == ["hotel", "after_death"]  # no support given: as before
+    assert decide(parse, support={"after_death": 3.2}) == Decision("clarify", ["after_death"])
+    assert decide(parse, support={}) == Decision("fallback")
+    assert decide(parse, ["hotel"], support={}) == Decision("bundle", ["hotel"])  # named word for word

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from assistant.decision import CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, decide
 from assistant.intents import NLU_FALLBACK, OUT_OF_SCOPE, slug_of
 from assistant.payloads import is_button_payload
-from catalogue import browse
+from catalogue import browse, retrieval
 from catalogue.checklist import BadAnswer, UnknownBundle
 from catalogue.provenance import provenance
 from chattext import guard, normalize
@@ -63,9 +63,10 @@ def _tokens(text: str, parse: dict[str, Any]) -> list[str]:
     return [text[start:end] for start, end in parse.get("text_tokens") or []]
 
 
-def _explain(parse: dict[str, Any], spotted: list[str], names: dict[str, str], button: bool) -> dict[str, Any]:
+def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float] | None, names: dict[str, str],
+             button: bool) -> dict[str, Any]:
     """The decision as the actions make it, with the two best bundle intents and the thresholds."""
-    decision = decide(parse, spotted)
+    decision = decide(parse, spotted, support)
     ranking = parse.get("intent_ranking") or []
     bundles = [{"bundle": slug_of(r["name"]), "name": names.get(slug_of(r["name"]) or "", r["name"]),
                 "confidence": r.get("confidence", 0.0)} for r in ranking if slug_of(r.get("name") or "")]
@@ -79,6 +80,8 @@ def _explain(parse: dict[str, Any], spotted: list[str], names: dict[str, str], b
         "best_bundle": bundles[0] if bundles else None,
         "runner_up": bundles[1] if len(bundles) > 1 else None,
         "spotted": [{"bundle": s, "name": names.get(s, s)} for s in spotted],
+        "support": None if support is None else [{"bundle": s, "name": names.get(s, s), "score": round(v, 2)}
+                                                 for s, v in list(support.items())[:5]],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
@@ -150,7 +153,8 @@ def run():
              "ranking": [{**r, "label": names.get(slug_of(r.get("name") or "") or "")}
                          for r in (parse.get("intent_ranking") or [])[:10]],
              "entities": parse.get("entities") or [], "tokens": _tokens(safe, parse)},
-        decision=_explain(parse, browse.spot(records, normalize(safe)), names, is_button_payload(safe)),
+        decision=_explain(parse, browse.spot(records, normalize(safe)), retrieval.support(records, normalize(safe)),
+                          names, is_button_payload(safe)),
         provenance=origin,
         context={"bundle": slots.get("bundle"), "answers": slots.get("answers") or {},
                  "pending_question": slots.get("pending_question")},

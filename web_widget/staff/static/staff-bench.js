@@ -88,6 +88,7 @@
     if (d.best_bundle) rows.push(["得分最高的一件事", d.best_bundle.name, percent(d.best_bundle.confidence)]);
     if (d.runner_up) rows.push(["第二名（备选）", d.runner_up.name, percent(d.runner_up.confidence)]);
     rows.push(["原文逐字提到", d.spotted.length ? d.spotted.map(function (b) { return b.name; }).join("、") : "无", ""]);
+    rows.push(["原文用词指向（目录检索）", d.support === null ? "（没有中文词，不检索）" : (d.support.length ? d.support.map(function (b) { return b.name + " " + b.score; }).join("、") : "无"), "反问时只提供有用词支持的候选"]);
     box.appendChild(table(["", "", "置信度"], rows));
     var t = d.thresholds;
     box.appendChild(el("p", "muted", "阈值：兜底 " + t.fallback + "，歧义差 " + t.ambiguity + "，候选 " + t.candidate + "，单一候选 " + t.lone_candidate +

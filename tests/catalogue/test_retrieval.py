@@ -1,0 +1,21 @@
+"""Lexical support: the bundles a text shares catalogue words with (names, aliases, items, materials)."""
+
+from __future__ import annotations
+
+from catalogue import retrieval
+
+
+def test_words_of_names_aliases_items_and_materials_support_their_bundles(mini_records):
+    assert set(retrieval.support(mini_records, "上户口要带啥")) == {"baby"}
+    assert set(retrieval.support(mini_records, "开个铺子")) == {"shop"}
+    assert set(retrieval.support(mini_records, "平面图怎么画")) == {"shop"}  # a material of the shop's fire check
+
+
+def test_no_shared_word_is_no_support_and_text_without_chinese_is_no_signal(mini_records):
+    assert retrieval.support(mini_records, "今天天气怎么样") == {}
+    assert retrieval.support(mini_records, "I want to open a shop") is None
+
+
+def test_the_best_supported_bundle_comes_first(mini_records):
+    found = retrieval.support(mini_records, "开个铺子，娃儿也要上户口")
+    assert list(found) == ["baby", "shop"] and found["baby"] > found["shop"]
