@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from catalogue import browse, retrieval, workdays
 from catalogue.checklist import checklist
-from chattext import normalize
+from chattext import is_english, normalize
 
 from . import catalogue_access, replies
 
@@ -49,6 +49,8 @@ async def present(dispatcher: CollectingDispatcher, tracker: Tracker, slug: str,
                   given: dict[str, str]) -> list[dict[str, Any]]:
     """Send the checklist for the answers so far, then the next question that can still change it."""
     result = await catalogue_access.call(tracker.sender_id, checklist, slug, given, workdays.today())
+    if is_english(tracker.latest_message.get("text") or ""):
+        dispatcher.utter_message(**replies.english_intro(result))
     dispatcher.utter_message(**replies.bundle(result))
     pending = next((q["key"] for q in result["questions"] if q["relevant"]), None)
     if pending:

@@ -21,6 +21,14 @@ def bundle(result: dict[str, Any]) -> Reply:
             "json_message": {"type": "bundle", "bundle": result["slug"], "checklist": result}}
 
 
+def english_intro(result: dict[str, Any]) -> Reply:
+    """For a question asked in English: the bundle's English title and summary; the checklist follows in Chinese."""
+    title = result["name_en"] or result["name"]
+    summary = f" {result['summary_en']}" if result["summary_en"] else ""
+    return {"text": f"{title}.{summary}\nThe checklist below is in Chinese, as the service window uses it: you can show it "
+                    "at the window, and staff there will help you. 下面的清单为中文，可直接出示给窗口工作人员。"}
+
+
 def question(result: dict[str, Any], key: str) -> Reply:
     """One situational question, asked as buttons."""
     asked = next(q for q in result["questions"] if q["key"] == key)

@@ -50,19 +50,26 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mappi
 
 
 def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mapping[str, float] | None) -> Decision:
-    """The classifier fell back: offer close candidates, take a named bundle, or say nothing fits."""
+    """The classifier fell back: offer close candidates, take a named bundle, or say nothing fits.
+
+    A list of candidates holds only bundles the text supports (catalogue.retrieval): no hotel offered to
+    a widow. A single "您是想办X吗？" may also ask about the classifier's clear best when the text
+    supports nothing else (a typo such as 残急证 shares no catalogue word with 残疾人证).
+    """
     others = [(name, conf) for name, conf in ranking if name != NLU_FALLBACK]
     if others and others[0][0] == OUT_OF_SCOPE and not spotted:
         return Decision("fallback")
-    candidates = [slug_of(name) for name, conf in others if slug_of(name) and conf >= CANDIDATE_CONFIDENCE
-                  and (support is None or slug_of(name) in support or slug_of(name) in spotted)]
+    confidence = {slug: conf for name, conf in others if (slug := slug_of(name))}
+    ranked = [slug for slug, conf in confidence.items() if conf >= CANDIDATE_CONFIDENCE]
+    candidates = [s for s in ranked if support is None or s in support or s in spotted]
     if len(spotted) == 1 and (not candidates or candidates[0] == spotted[0]):
         return Decision("bundle", spotted)
     if len(spotted) >= 2:
         return Decision("clarify", spotted[:MAX_CANDIDATES])
     if len(candidates) >= 2:
         return Decision("clarify", candidates[:MAX_CANDIDATES])
-    confidence = {slug_of(name): conf for name, conf in others if slug_of(name)}
-    if len(candidates) == 1 and confidence[candidates[0]] >= LONE_CANDIDATE_CONFIDENCE:
-        return Decision("clarify", candidates)
+    best = slug_of(others[0][0]) if others else None
+    lone = candidates[0] if candidates else best if best and not (support or {}) else None
+    if lone and confidence.get(lone, 0.0) >= LONE_CANDIDATE_CONFIDENCE:
+        return Decision("clarify", [lone])
     return Decision("fallback")

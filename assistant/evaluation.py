@@ -100,6 +100,27 @@ def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[s
             "styles": {style: metrics([r for r in rows if r["style"] == style]) for style in styles}}
 
 
+COVERAGE_PHRASES = ("{}怎么办", "{}在哪办")
+
+
+def coverage_cases(records: dict) -> list[dict]:
+    """For every item a bundle contains, the questions "X怎么办" and "X在哪办": right when answered with
+    a bundle that contains X, or asked back among bundles that contain it (never a fallback)."""
+    holders: dict[str, list[str]] = {}
+    for slug, bundle in records["bundles"].items():
+        for entry in bundle["items"]:
+            holders.setdefault(entry["item"], []).append(slug)
+    return [{"kind": "bundle", "text": phrase.format(records["items"][item]["name"]), "bundle": slugs[0],
+             "bundles": slugs, "style": "coverage", "item": item}
+            for item, slugs in holders.items() for phrase in COVERAGE_PHRASES]
+
+
+def coverage(result: dict) -> dict:
+    """The coverage test's figure: the share routed to a holder of the item or asked back among holders."""
+    m = result["styles"].get("coverage") or metrics([])
+    return {"cases": m["counts"]["bundle"], "routed": m["bundle_answered_or_asked_rightly"]}
+
+
 SECTIONS = ("bundles", "out_of_scope", "ambiguous")
 
 

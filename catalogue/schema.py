@@ -66,6 +66,8 @@ FIELDS: dict[str, dict[str, tuple]] = {
         "questions": ("strs", False, []), "channels": ("strs", True, None), "mechanisms": ("strs", False, []),
         "fee": ("text", False, None), "agent": ("text", False, None), "conditions": ("text", False, None),
         "aliases": ("strs", True, None),
+        # for questions asked in English: the bundle's name and one-line summary (the checklist stays Chinese)
+        "name_en": ("text", False, None), "summary_en": ("text", False, None),
         # a published promise for the whole bundle, in working days, what it leaves out, and its source
         "promise_days": ("int", False, None), "promise_note": ("text", False, None), "promise_cites": ("strs", False, []),
     },

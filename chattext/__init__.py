@@ -52,3 +52,8 @@ def guard(text: object) -> str:
 def normalize(text: str) -> str:
     """What the NLU tokenizer sees: simplified characters, half-width ASCII, lower case; same length."""
     return HanziConv.toSimplified(half_width(text)).lower()
+
+
+def is_english(text: str) -> bool:
+    """A question written in English: Latin words and no Chinese character (Chinese-English mixes are Chinese)."""
+    return not re.search(r"[\u3400-\u9fff]", text) and len(re.findall(r"[A-Za-z]", text)) >= 3

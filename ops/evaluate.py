@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from assistant.evaluation import evaluate, load_cases, print_report
+from assistant.evaluation import coverage, coverage_cases, evaluate, load_cases, print_report
 from catalogue import browse, config, db, retrieval
 from chattext import guard, normalize
 from yishi import settings
@@ -35,6 +35,17 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(guard(text)) for text in texts]
 
 
+def _reused(path: Path | None, texts: list[str]) -> list[dict] | None:
+    """The parses kept in path, if they are of these texts by the same model file."""
+    if path is None or not path.exists():
+        return None
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    parses = kept.get("parses") or []
+    model = settings.path("YISHI_MODEL")
+    same_model = model.exists() and kept.get("model_mtime") == model.stat().st_mtime
+    return parses if same_model and [p.get("text") for p in parses] == [guard(t) for t in texts] else None
+
+
 def run(cases: list[dict], parses: list[dict], spot, support) -> dict:
     result = evaluate(cases, parses, spot, support)
     result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]}
@@ -49,11 +60,19 @@ def main() -> int:
     parser.add_argument("--blind", type=Path, default=settings.path("YISHI_EVAL_BLIND"),
                         help="the blind set (a file or folder); a missing path is skipped")
     parser.add_argument("--out", type=Path, default=settings.path("YISHI_RESULTS_DIR") / "eval.json")
+    parser.add_argument("--reuse-parses", type=Path, metavar="FILE",
+                        help="keep the model's parses in FILE and reuse them while the model and texts are the same "
+                             "(to compare decision rules without parsing again)")
     args = parser.parse_args()
     os.chdir(settings.home())  # the model's config names build/jieba relative to the data directory
-    held, blind = load_cases(args.cases), load_cases(args.blind) if args.blind.exists() else []
-    parses = asyncio.run(parse_all(args.model, [c["text"] for c in held + blind]))
     records = db.load(db.connect(config.db_path()))
+    held, blind = load_cases(args.cases), load_cases(args.blind) if args.blind.exists() else []
+    items = coverage_cases(records)
+    texts = [c["text"] for c in held + blind + items]
+    parses = _reused(args.reuse_parses, texts) or asyncio.run(parse_all(args.model, texts))
+    if args.reuse_parses:
+        args.reuse_parses.write_text(json.dumps({"model_mtime": args.model.stat().st_mtime, "parses": parses},
+                                                ensure_ascii=False), encoding="utf-8")
 
     def spot(text: str) -> list[str]:
         return browse.spot(records, normalize(text))
@@ -63,13 +82,21 @@ def main() -> int:
 
     result = run(held, parses[:len(held)], spot, support)
     if blind:
-        result["blind"] = run(blind, parses[len(held):], spot, support)
+        result["blind"] = run(blind, parses[len(held):len(held) + len(blind)], spot, support)
+    checked = run(items, parses[len(held) + len(blind):], spot, support)
+    holders = {c["text"]: set(c["bundles"]) for c in items}
+    misses = [e for errs in checked["errors"].values() for e in errs
+              if not (e["offered"] and set(e["offered"]) <= holders[e["text"]] and e["decision"] in ("bundle", "clarify"))]
+    result["coverage"] = coverage(checked) | {"misses": misses}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print_report(result)
     if blind:
         print()
         print_report(result["blind"], "blind")
+    cover = result["coverage"]
+    print(f"\ncoverage: {cover['routed']:.1%} of {cover['cases']} questions \"<item>怎么办/在哪办\" reach a bundle "
+          f"that contains the item (or ask back among them); misses: {len(cover['misses'])}")
     return 0
 
 

@@ -75,3 +75,11 @@ def test_yes_answers_a_pending_yes_no_question(tracker, run, slots):
 def test_yes_with_nothing_pending_asks_what_to_do(tracker, run):
     messages, events = run(ActionYesNo(), tracker("好的", intent="affirm"))
     assert [m["response"] for m in messages] == ["utter_no_context"] and events == []
+
+
+def test_a_question_in_english_gets_the_english_title_and_summary_then_the_chinese_checklist(tracker, run):
+    messages, _ = run(ActionShowBundle(), tracker("I want to open a shop", intent="bundle_shop"))
+    assert messages[0]["text"].startswith("Opening a small shop. Open a shop in one go.\nThe checklist below is in Chinese")
+    assert messages[1]["custom"]["type"] == "bundle" and messages[1]["text"].startswith("【我要开小店】")
+    chinese, _ = run(ActionShowBundle(), tracker("我想开个shop", intent="bundle_shop"))
+    assert chinese[0]["custom"]["type"] == "bundle"  # a Chinese-English mix is answered in Chinese

@@ -43,10 +43,13 @@ def test_unsure_between_bundles_asks_back(tracker, run):
 
 def test_candidates_the_text_gives_no_support_are_not_offered(tracker, run):
     ranking = [("nlu_fallback", 0.55), ("bundle_shop", 0.4), ("bundle_baby", 0.3)]
-    messages, _ = run(ActionResolveUnsure(), tracker("办个事", ranking=ranking))
+    messages, _ = run(ActionResolveUnsure(), tracker("办个事", ranking=ranking))  # supports neither
+    assert [o["bundle"] for o in messages[0]["custom"]["options"]] == ["shop"]  # only the clear best, as yes/no
+    messages, _ = run(ActionResolveUnsure(), tracker("娃儿的事", ranking=ranking))
+    assert [o["bundle"] for o in messages[0]["custom"]["options"]] == ["baby"]  # the supported one, not the top
+    weak = [("nlu_fallback", 0.55), ("bundle_shop", 0.15), ("bundle_baby", 0.1)]
+    messages, _ = run(ActionResolveUnsure(), tracker("办个事", ranking=weak))
     assert messages[0]["custom"]["type"] == "fallback"
-    messages, _ = run(ActionResolveUnsure(), tracker("小店的事", ranking=ranking))
-    assert [o["bundle"] for o in messages[0]["custom"]["options"]] == ["shop"]
 
 
 def test_unsure_but_an_alias_is_named_gives_that_bundle(tracker, run):

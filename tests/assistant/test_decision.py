@@ -49,5 +49,8 @@ def test_candidates_without_support_from_the_text_are_not_offered_back():
                                 {"name": "bundle_after_death", "confidence": 0.2}]}
     assert decide(parse).bundles == ["hotel", "after_death"]  # no support given: as before
     assert decide(parse, support={"after_death": 3.2}) == Decision("clarify", ["after_death"])
-    assert decide(parse, support={}) == Decision("fallback")
+    # the text supports nothing (a typo, say): at most the classifier's clear best, as a yes/no question
+    assert decide(parse, support={}) == Decision("clarify", ["hotel"])
+    weak = {**parse, "intent_ranking": [parse["intent_ranking"][0], {"name": "bundle_hotel", "confidence": 0.1}]}
+    assert decide(weak, support={}) == Decision("fallback")
     assert decide(parse, ["hotel"], support={}) == Decision("bundle", ["hotel"])  # named word for word

@@ -37,3 +37,21 @@ def test_written_files_keep_their_time_when_unchanged(mini_records, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in second} == stamps
     data = yaml.safe_load((tmp_path / "rasa" / "data" / "bundles.yml").read_text(encoding="utf-8"))
     assert data["nlu"][0]["examples"].startswith("- 我要开小店\n")
+
+
+def test_no_training_example_is_a_held_out_text():
+    """The held-out and blind sets (evaluation/) are never trained on: no file in nlu_data/ holds one of their texts."""
+    from pathlib import Path
+
+    import yaml
+
+    from assistant.evaluation import load_cases
+    from yishi import settings
+
+    held = {case["text"].strip().lower() for case in load_cases(settings.path("YISHI_EVAL_CASES").parent)}
+    trained = set()
+    for path in settings.path("YISHI_NLU_DATA").glob("*.yml"):
+        for block in (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            trained |= {line.strip()[2:].strip().lower() for line in (block.get("examples") or "").splitlines()
+                        if line.strip().startswith("- ")}
+    assert len(held) > 900 and trained and not held & trained, sorted(held & trained)[:10]

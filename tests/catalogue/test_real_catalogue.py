@@ -101,3 +101,10 @@ def test_every_bundle_name_stays_one_jieba_token(records):
 def test_short_queries_find_their_bundle(query, slug):
     hits = [h["slug"] for h in db.search(db.connect(config.db_path()), query, limit=5)]
     assert slug in hits
+
+
+def test_every_bundle_has_an_english_title_and_summary(records):
+    """Questions asked in English get the bundle's English title and summary before the Chinese checklist."""
+    missing = [slug for slug, b in records["bundles"].items() if not (b["name_en"] and b["summary_en"])]
+    assert missing == []
+    assert not [slug for slug, b in records["bundles"].items() if re.search(r"[\u4e00-\u9fff]{6,}", b["name_en"])]

@@ -116,7 +116,7 @@ def test_alias_must_lead_to_one_bundle(mini_sources):
     path.write_text(path.read_text(encoding="utf-8").replace("[娃儿登记, 上户口]", "[娃儿登记, 开个铺子]"),
                     encoding="utf-8")
     assert errors(mini_sources) == [
-        "registry.yaml:126: bundle 'baby': field 'aliases[1]': alias '开个铺子' already leads to bundle 'shop'"]
+        "registry.yaml:128: bundle 'baby': field 'aliases[1]': alias '开个铺子' already leads to bundle 'shop'"]
 
 
 def test_all_errors_are_reported_in_one_run(mini_sources, write_source):

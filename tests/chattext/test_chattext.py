@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.payloads import is_button_payload
-from chattext import guard, mask_pii, normalize
+from chattext import guard, is_english, mask_pii, normalize
 
 
 @pytest.mark.parametrize("raw, masked", [
@@ -55,3 +55,8 @@ def test_normalize_keeps_length():
         assert len(normalize(text)) == len(text)
     assert normalize("我要開健身房") == "我要开健身房"
     assert normalize("ＫＴＶ怎麼辦") == "ktv怎么办"
+
+
+def test_english_questions_are_told_from_chinese_and_mixes():
+    assert is_english("I just moved here, how do I register my company?")
+    assert not is_english("想开个gym") and not is_english("ok") and not is_english("13800138000")
