@@ -130,3 +130,44 @@ def test_all_errors_are_reported_in_one_run(mini_sources, write_source):
         "questions, items, bundles",
         "x.yaml:2: department 'market': field 'id': duplicate id 'market' (first defined in registry.yaml)",
     ]
+
+
+def test_citations_resolve_and_regions_match_a_cited_source(mini_sources, write_source):
+    write_source(mini_sources, "cited.yaml", """\
+        departments:
+          - {id: a1, name: 甲, source: x, region: 四川, cites: [no_such_doc], checked: null}
+          - {id: a2, name: 乙, source: x, region: 成都, checked: null}
+          - {id: a3, name: 丙, source: x, region: 成都, cites: [hn_guide], checked: null}
+          - {id: a4, name: 丁, source: x, region: 外地, checked: null}
+        channels:
+          - {id: c1, name: 网站, kind: online, url: "https://example.invalid/x", source: x, region: 推断, checked: null}
+        """)
+    assert errors(mini_sources) == [
+        "cited.yaml:2: department 'a1': field 'cites[0]': unknown citation 'no_such_doc'",
+        "cited.yaml:3: department 'a2': field 'region': region 成都 needs a citation in cites (or region: 推断)",
+        "cited.yaml:4: department 'a3': field 'region': region 成都 is not the region of any citation it cites (外省)",
+        "cited.yaml:5: department 'a4': field 'region': must be one of 成都, 四川, 国家, 外省, 推断, got '外地'",
+        "cited.yaml:7: channel 'c1': field 'url': a URL shown to citizens needs a citation in cites",
+    ]
+
+
+def test_citations_say_where_they_were_read_and_which_province(mini_sources, write_source):
+    write_source(mini_sources, "docs.yaml", """\
+        citations:
+          - {id: nowhere, title: 某文件, region: 四川, read_via: repost, checked: null}
+          - {id: elsewhere, title: 外省文件, region: 外省, url: "https://example.invalid/y", read_via: repost, checked: null}
+          - {id: inferred_doc, title: 推断文件, region: 推断, url: "https://example.invalid/z", read_via: repost, checked: null}
+        """)
+    assert errors(mini_sources) == [
+        "docs.yaml:2: citation 'nowhere': field 'url': say where the text was read: url, repo_path, or read_via: project",
+        "docs.yaml:3: citation 'elsewhere': field 'province': a citation from another province names the province",
+        "docs.yaml:4: citation 'inferred_doc': field 'region': must be one of 成都, 四川, 国家, 外省, got '推断'",
+    ]
+
+
+def test_a_published_promise_names_its_document(mini_sources):
+    registry = mini_sources / "registry.yaml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("    promise_cites: [sc_guide]\n", ""), encoding="utf-8")
+    assert errors(mini_sources) == [
+        "registry.yaml:103: bundle 'shop': field 'promise_cites': a published promise names the document that publishes it"]
