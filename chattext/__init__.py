@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hanziconv import HanziConv
 
@@ -11,12 +12,17 @@ from assistant.payloads import is_button_payload
 MAX_CHARS = 500
 
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-# 18-digit 身份证号 (optionally spaced 6-8-4) and 15-digit old ones; not inside a longer number
-_ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})[ -]?([0-9]{8})[ -]?([0-9]{3})([0-9Xx])(?![0-9Xx])"
-                        r"|(?<![0-9])([1-9][0-9]{5})([0-9]{6})([0-9]{3})(?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
+# A run of digit groups (an ID number may end in X) with what people type between them: spaces, dots,
+# dashes, slashes, a middle dot; format characters (zero-width …) are removed before matching.
+_RUN = re.compile(r"\+?[0-9Xx]+(?:[ \t.\-·/_]+[0-9Xx]+)*")
+_GROUP = re.compile(r"[0-9Xx]+")
+_PATTERNS = (
+    ("id18", re.compile(r"[1-9][0-9]{16}[0-9Xx]")),
+    ("id15", re.compile(r"[1-9][0-9]{14}")),
+    ("mobile", re.compile(r"(?:86)?1[3-9][0-9]{9}")),
+    ("card", re.compile(r"[0-9]{16,19}")),
+)
 
 
 def half_width(text: str) -> str:
@@ -24,19 +30,62 @@ def half_width(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
+def without_format_characters(text: str) -> str:
+    """The text without invisible format characters (Unicode Cf: zero-width spaces and joiners, …)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _masked(digits: str) -> str | None:
+    """The masked form of one number typed as digits, or None when it is no mobile, ID or bank card number."""
+    for kind, pattern in _PATTERNS:
+        if not pattern.fullmatch(digits):
+            continue
+        if kind == "id18":
+            return f"{digits[:6]}{'*' * 8}{digits[14:]}"
+        if kind == "id15":
+            return f"{digits[:6]}{'*' * 6}{digits[12:]}"
+        if kind == "mobile":
+            number = digits[-11:]
+            return f"{number[:3]}****{number[7:]}"
+        if _luhn(digits):
+            return f"{digits[:4]}{'*' * (len(digits) - 8)}{digits[-4:]}"
+    return None
+
+
+def _mask_run(run: str) -> str:
+    """Mask every span of whole digit groups in a run that reads as a number to hide (longest first)."""
+    groups = [(m.start(), m.end()) for m in _GROUP.finditer(run)]
+    out, cursor, i = [], 0, 0
+    while i < len(groups):
+        for j in range(len(groups) - 1, i - 1, -1):
+            digits = "".join(run[a:b] for a, b in groups[i:j + 1])
+            if ("X" in digits[:-1] or "x" in digits[:-1]) or (masked := _masked(digits)) is None:
+                continue
+            start = groups[i][0] - (1 if groups[i][0] > 0 and run[groups[i][0] - 1] == "+" and i == 0 else 0)
+            out.append(run[cursor:start] + masked)
+            cursor, i = groups[j][1], j + 1
+            break
+        else:
+            i += 1
+    return "".join(out) + run[cursor:]
+
+
 def mask_pii(text: str) -> str:
-    """ID card and mobile numbers with their middle digits hidden: 110105********002X, 138****8000."""
-    digits = half_width(text) if re.search(r"[\uff10-\uff19]", text) else text
-
-    def id_number(match: re.Match) -> str:
-        if match.group(1):
-            return f"{match.group(1)}{'*' * 8}{match.group(3)}{match.group(4)}"
-        return f"{match.group(5)}{'*' * 6}{match.group(7)}"
-
-    def mobile(match: re.Match) -> str:
-        return f"{match.group(1)}****{match.group(3)}"
-
-    return _MOBILE.sub(mobile, _ID_NUMBER.sub(id_number, digits))
+    """ID card, mobile and bank card numbers with their middle digits hidden (110105********002X,
+    138****8000, 6222**********1234), however they are typed: full-width digits, spaces, dots or dashes
+    between digits, invisible characters in between."""
+    text = without_format_characters(text)
+    if re.search(r"[\uff10-\uff19]", text):
+        text = half_width(text)
+    return _RUN.sub(lambda m: _mask_run(m.group(0)), text)
 
 
 def guard(text: object) -> str:

@@ -57,7 +57,7 @@ for port in "${rasa_ports[@]}"; do
 done
 
 echo "==> starting the web app on $YISHI_WEB_HOST:$YISHI_WEB_PORT"
-.venv/bin/gunicorn --bind "$YISHI_WEB_HOST:$YISHI_WEB_PORT" --workers "${YISHI_WEB_WORKERS:-2}" \
+.venv/bin/gunicorn -c python:web_widget.gunicorn_conf --bind "$YISHI_WEB_HOST:$YISHI_WEB_PORT" --workers "${YISHI_WEB_WORKERS:-2}" \
   --access-logfile "$YISHI_LOG_DIR/web-access.log" --error-logfile "$YISHI_LOG_DIR/web.log" \
   "web_widget:create_app()" &
 pids+=($!)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, session
 
-from chattext import guard
+from chattext import guard, without_format_characters
 from yishi.rasa_client import RasaClient, RasaTimeout, RasaUnavailable
 
 from . import store
@@ -41,8 +41,8 @@ def read_text(empty: str = "请输入您要咨询的内容。") -> str:
     """The "text" of a JSON body, refused when missing, blank or longer than CHAT_MAX_CHARS."""
     body = request.get_json(silent=True)
     text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
-        raise BadText(empty)
+    if not isinstance(text, str) or not without_format_characters(text).strip():
+        raise BadText(empty)  # nothing visible: spaces, or only zero-width characters
     limit = current_app.config["CHAT_MAX_CHARS"]
     if len(text) > limit:
         raise BadText(f"您的问题有{len(text)}个字，太长了，请精简到{limit}字以内再发送。")

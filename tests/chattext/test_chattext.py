@@ -60,3 +60,43 @@ def test_normalize_keeps_length():
 def test_english_questions_are_told_from_chinese_and_mixes():
     assert is_english("I just moved here, how do I register my company?")
     assert not is_english("想开个gym") and not is_english("ok") and not is_english("13800138000")
+
+
+# --- masking however a number is typed (property-based: Hypothesis draws the separators) ---------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SEPARATORS = st.sampled_from(["", "", " ", ".", "-", "\u200b", "\u200d", "\u2060", "\ufeff", " \u200b", "·"])
+MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+IDS = st.from_regex(r"[1-9][0-9]{16}[0-9X]", fullmatch=True)
+FULL = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def typed(number: str, separators: list[str], full_width: bool) -> str:
+    digits = number.translate(FULL) if full_width else number
+    return "".join(d + (separators[i % len(separators)] if i < len(digits) - 1 else "") for i, d in enumerate(digits))
+
+
+def digits_only(text: str) -> str:
+    return "".join(ch for ch in text.translate(str.maketrans("０１２３４５６７８９", "0123456789")) if ch in "0123456789Xx")
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.one_of(MOBILES, IDS), separators=st.lists(SEPARATORS, min_size=1, max_size=4),
+       full_width=st.booleans(), before=st.sampled_from(["电话", "身份证号：", "我的是 ", ""]),
+       after=st.sampled_from(["，请回电", " 谢谢", ""]))
+def test_no_number_survives_masking_whatever_its_separators(number, separators, full_width, before, after):
+    masked = mask_pii(before + typed(number, separators, full_width) + after)
+    assert number not in digits_only(masked) and "****" in masked
+
+
+def test_bank_cards_are_masked_when_they_pass_the_luhn_check():
+    assert mask_pii("卡号6222 0212 3456 7894 然后") == "卡号6222********7894 然后"  # Luhn-valid
+    assert mask_pii("订单号6222 0212 3456 7890") == "订单号6222 0212 3456 7890"  # not a card number
+
+
+def test_invisible_characters_are_dropped_and_split_numbers_caught():
+    assert mask_pii("13800\u200b138000") == "138****8000"
+    assert mask_pii("1101051949\u200d1231002X") == "110105********002X"
+    assert mask_pii("138.0013.8000 或 1 3 8 0 0 1 3 8 0 0 0") == "138****8000 或 138****8000"

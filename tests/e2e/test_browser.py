@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -34,7 +35,9 @@ def web_url(stack, web_folder):
     folder = web_folder
     env = stack.env | {"YISHI_WEB_DB": str(folder / "web.db"), "YISHI_KIOSK_COUNTDOWN_S": "2",
                        "YISHI_SECRET_KEY": "browser-tests"}
-    process = subprocess.Popen([str(PROJECT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+    process = subprocess.Popen([str(PROJECT / ".venv/bin/gunicorn"), "-c", "python:web_widget.gunicorn_conf",
+                                "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                "--access-logfile", str(folder / "web-access.log"),
                                 "web_widget:create_app()"], cwd=PROJECT, env=env,
                                stdout=open(folder / "web.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115 - closed with the process
     url = f"http://127.0.0.1:{port}"
@@ -248,3 +251,16 @@ def test_staff_member_logs_in_and_runs_the_test_bench(page, web_url, web_folder,
     assert label in page.inner_text("#bench-log .yishi-user >> nth=1")
     assert "answer_question" in page.inner_text("#bench-nlu table")
     shot(page, "staff-bench.png")
+
+
+def test_the_access_log_keeps_paths_but_no_query_strings(web_url, web_folder):
+    """A number typed into a search must not reach the access log (gunicorn's format in web_widget/gunicorn_conf.py)."""
+    urllib.request.urlopen(web_url + "/api/search?q=13800138000", timeout=10)  # noqa: S310
+    urllib.request.urlopen(web_url + "/api/search?q=" + urllib.parse.quote("身份证11010519491231002X"), timeout=10)  # noqa: S310
+    deadline = time.monotonic() + 5
+    log = web_folder / "web-access.log"
+    while time.monotonic() < deadline and "/api/search" not in (log.read_text() if log.exists() else ""):
+        time.sleep(0.1)
+    text = log.read_text(encoding="utf-8")
+    assert '"GET /api/search HTTP/1.1" 200' in text
+    assert "13800138000" not in text and "11010519491231002X" not in text and "q=" not in text

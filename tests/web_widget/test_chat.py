@@ -26,7 +26,7 @@ def test_too_long_or_empty_text_is_refused_before_rasa(app):
     response = client.post("/chat/message", json={"text": "开" * 501})
     assert response.status_code == 400
     assert response.json["error"] == "您的问题有501个字，太长了，请精简到500字以内再发送。"
-    for body in ({"text": "   "}, {"text": 42}, [], {"message": "你好"}):
+    for body in ({"text": "   "}, {"text": 42}, [], {"message": "你好"}, {"text": "\u200b\u200d\ufeff "}):
         assert client.post("/chat/message", json=body).status_code == 400
     assert client.post("/chat/message", data="not json").status_code == 400
     huge = client.post("/chat/message", data="{" + " " * 1_000_000 + "}", content_type="application/json")
