@@ -7,12 +7,15 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify
 
 from catalogue import config as catalogue_config
 from catalogue.live import LiveCatalogue
 from yishi import settings
+
+from .links import absolute
 
 SURFACES = ("citizen", "staff")
 
@@ -21,6 +24,7 @@ def config_from_settings() -> dict[str, Any]:
     """Flask config values from yishi.settings (no side effects)."""
     return {
         "SERVE": settings.listing("YISHI_SERVE"),
+        "PUBLIC_URL": settings.public_url(),
         "CATALOGUE_DB": str(catalogue_config.db_path()),
         # the staff console's content section: rebuilds go to a staging file first, then replace the live one
         "CATALOGUE_SOURCES": str(catalogue_config.sources_dir()),
@@ -82,6 +86,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     unknown = set(app.config["SERVE"]) - set(SURFACES)
     if unknown or not app.config["SERVE"]:
         raise ValueError(f"YISHI_SERVE: {','.join(sorted(unknown)) or 'empty'}; choose from {','.join(SURFACES)}")
+    if app.config.get("TRUSTED_HOSTS") is None:  # Host headers for anything else are refused (400)
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PUBLIC_URL"]).hostname, "localhost", "127.0.0.1"]
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(Path(app.config["SECRET_KEY_FILE"]))
     app.json.ensure_ascii = False
@@ -99,6 +105,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(staff)
     store.init_app(app)
     security.init_app(app)
+
+    @app.context_processor
+    def public_address() -> dict[str, Any]:
+        return {"absolute": absolute}
 
     @app.get("/healthz")
     def healthz():

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from catalogue import browse, workdays
 from catalogue.checklist import BadAnswer, UnknownBundle, checklist
 
+from .links import absolute
+
 bp = Blueprint("pages", __name__)
 
 
@@ -72,7 +74,7 @@ def checklist_page(slug: str):
 def qr(slug: str):
     """A QR code carrying the personalised checklist page to the citizen's phone."""
     _checklist_or_error(slug)
-    target = url_for("pages.checklist_page", slug=slug, _external=True, **_answers())
+    target = absolute(url_for("pages.checklist_page", slug=slug, **_answers()))
     buffer = io.BytesIO()
     segno.make(target, error="m").save(buffer, kind="svg", scale=6, border=2, title="扫码在手机上查看清单")
     return Response(buffer.getvalue(), mimetype="image/svg+xml")

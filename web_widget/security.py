@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'")
@@ -65,6 +65,11 @@ def init_app(app: Flask) -> None:
                                                           citizen="citizen" in app.config["SERVE"]))
         response.status_code = status
         return response
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_exc: SecurityError):
+        """A Host header that is not ours (TRUSTED_HOSTS): refused before any link is built from it."""
+        return app.response_class("请求的网址不正确。", status=400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

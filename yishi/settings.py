@@ -38,6 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_WEB_HOST", "127.0.0.1", "where the web app listens"),
     Setting("YISHI_WEB_PORT", "8000", "the web app's port"),
     Setting("YISHI_WEB_WORKERS", "2", "gunicorn workers"),
+    Setting("YISHI_PUBLIC_URL", "", "the address citizens reach the web app at (https://…): every absolute link and QR "
+            "code uses it, and requests for any other host are refused; empty: http://YISHI_WEB_HOST:YISHI_WEB_PORT"),
     Setting("YISHI_SERVE", "citizen,staff", "which surfaces the web app serves: citizen (API, chat, pages, "
             "widget, kiosk) and/or staff (the console under /staff)"),
     Setting("YISHI_RASA_PORT", "5005", "the first Rasa server's port (always on 127.0.0.1)"),
@@ -131,3 +133,8 @@ def rasa_urls() -> list[str]:
     """YISHI_RASA_URLS, or one URL per Rasa server counted up from YISHI_RASA_PORT."""
     return listing("YISHI_RASA_URLS") or [f"http://127.0.0.1:{integer('YISHI_RASA_PORT') + i}"
                                           for i in range(integer("YISHI_RASA_SERVERS"))]
+
+
+def public_url() -> str:
+    """YISHI_PUBLIC_URL without a trailing slash, or the web app's own address."""
+    return (text("YISHI_PUBLIC_URL") or f"http://{text('YISHI_WEB_HOST')}:{text('YISHI_WEB_PORT')}").rstrip("/")

@@ -66,3 +66,25 @@ def test_the_printed_checklist_says_its_basis_time_limit_and_finish_date(client)
             "其余内容参考外省同类指南或一般规定整理，以窗口为准</p>") in html
     assert "办理时限：承诺3个工作日内办结（不含邮寄时间），依据：四川省测试一件事工作方案（川测〔2024〕1号）" in html
     assert re.search(r'<p class="finish">今天提交，预计\d+月\d+日前办结', html)
+
+
+def test_links_and_qr_codes_use_the_public_address_and_other_hosts_are_refused(mini_db, tmp_path, monkeypatch):
+    import segno
+
+    from web_widget import pages
+
+    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                      "SECRET_KEY": "test", "PUBLIC_URL": "https://yishi.longquanyi.example",
+                      "TRUSTED_HOSTS": ["yishi.longquanyi.example"]})
+    client = app.test_client()
+    encoded = []
+    real = segno.make
+    monkeypatch.setattr(pages.segno, "make", lambda content, **kw: encoded.append(content) or real(content, **kw))
+    good = {"Host": "yishi.longquanyi.example"}
+    assert client.get("/qr/shop.svg?size=large", headers=good).status_code == 200
+    assert encoded == ["https://yishi.longquanyi.example/checklist/shop?size=large"]
+    demo = client.get("/", headers=good).get_data(as_text=True)
+    assert "https://yishi.longquanyi.example/static/yishi-widget.js" in demo
+    for path in ("/qr/shop.svg", "/checklist/shop", "/", "/api/bundles", "/staff/login"):
+        assert client.get(path, headers={"Host": "evil.example"}).status_code == 400, path
+    assert encoded == ["https://yishi.longquanyi.example/checklist/shop?size=large"]  # nothing made for evil.example
