@@ -3,6 +3,7 @@ polite fallback, and a rate limit, in front of Rasa's REST channel (yishi.rasa_c
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -21,7 +22,7 @@ FALLBACK = ("抱歉，系统暂时没能回答您的问题，您的问题已经�
 
 def session_id(new: bool = False) -> str:
     """The visitor's conversation id: issued here, kept in the signed session cookie, never taken from the client."""
-    if new or "sid" not in session:
+    if new or "sid" not in session or store.conversation_ended(session["sid"]):
         session["sid"] = uuid.uuid4().hex
         session.permanent = True
     return session["sid"]
@@ -37,9 +38,36 @@ class BadText(ValueError):
     """A chat body without usable text; the message is for the citizen (or staff member)."""
 
 
+MAX_JSON_DEPTH = 8  # a chat body is {"text": …, "sender": …}; deeper nesting only serves to exhaust the parser
+
+
+def json_body() -> Any:
+    """The request's JSON body, or None when it is not JSON, not UTF-8 or nested deeper than MAX_JSON_DEPTH
+    (checked on the raw bytes before parsing: Python's parser recurses, and deep nesting ended in a 500)."""
+    raw = request.get_data(cache=True)
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (byte == 0x5C, byte != 0x22)
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return None
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
 def read_text(empty: str = "请输入您要咨询的内容。") -> str:
     """The "text" of a JSON body, refused when missing, blank or longer than CHAT_MAX_CHARS."""
-    body = request.get_json(silent=True)
+    body = json_body()
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not without_format_characters(text).strip():
         raise BadText(empty)  # nothing visible: spaces, or only zero-width characters
@@ -90,13 +118,19 @@ def message():
 @bp.get("/history")
 def history():
     """This visitor's conversation so far (so a page reload keeps it), read from Rasa's tracker store."""
-    if "sid" not in session or not current_app.config["RASA_JWT_SECRET"]:
-        return jsonify(turns=[])
+    if "sid" not in session or not current_app.config["RASA_JWT_SECRET"] or store.conversation_ended(session["sid"]):
+        return _no_store(jsonify(turns=[]))
     try:
         events = rasa().tracker(session["sid"]).get("events") or []
     except RasaUnavailable:
         events = []
-    return jsonify(turns=[turn for event in events if (turn := _turn(event))])
+    return _no_store(jsonify(turns=[turn for event in events if (turn := _turn(event))]))
+
+
+def _no_store(response):
+    """A transcript is nobody's cache's business (shared kiosks, proxies)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _turn(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -112,6 +146,8 @@ def _turn(event: dict[str, Any]) -> dict[str, Any] | None:
 
 @bp.post("/restart")
 def restart():
-    """重新开始: a new conversation id; the old transcript stays for staff review."""
+    """重新开始: a new conversation id; the old one is ended for good (its transcript stays for staff review)."""
+    if "sid" in session:
+        store.end_conversation(session["sid"])
     session_id(new=True)
     return _reply([])

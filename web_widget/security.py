@@ -51,6 +51,11 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
+        # the kiosk reads aloud (speech synthesis needs no permission); nothing uses these
+        response.headers["Permissions-Policy"] = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                                                  "interest-cohort=()")
+        if request.blueprint and request.blueprint.startswith("staff"):
+            response.headers["Cache-Control"] = "no-store"  # transcripts and accounts
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         if request.blueprint == "api":
             response.headers["Cache-Control"] = "no-store"

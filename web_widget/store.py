@@ -19,6 +19,7 @@ SCHEMA = """
 create table if not exists unanswered (
     id integer primary key, at real not null, session text not null, text text not null, reason text not null);
 create table if not exists hits (key text not null, at real not null);
+create table if not exists ended_conversations (session text primary key, at real not null);
 create index if not exists hits_key_at on hits (key, at);
 create table if not exists staff (username text primary key, password_hash text not null, created real not null);
 create table if not exists staff_sessions (token text primary key, username text not null, csrf text not null,
@@ -181,3 +182,14 @@ def live_session(token: str, idle_s: float, max_s: float) -> dict | None:
 
 def close_session(token: str) -> None:
     connection().execute("delete from staff_sessions where token = ?", (token,))
+
+
+# --- conversations ended with 重新开始 --------------------------------------------------------------
+
+def end_conversation(session: str) -> None:
+    """Remember that a visitor ended this conversation: a copy of the old cookie no longer reaches it."""
+    connection().execute("insert or ignore into ended_conversations values (?, ?)", (session, time.time()))
+
+
+def conversation_ended(session: str) -> bool:
+    return connection().execute("select 1 from ended_conversations where session = ?", (session,)).fetchone() is not None

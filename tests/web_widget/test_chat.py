@@ -92,3 +92,33 @@ def test_each_conversation_stays_on_one_rasa_server(mini_db, tmp_path):
         chosen = [rasa().url_for(f"{i:032x}") for i in range(200)]
         assert chosen == [rasa().url_for(f"{i:032x}") for i in range(200)]  # stable
         assert 70 < chosen.count(urls[0]) < 130  # and spread over both
+
+
+def test_deeply_nested_json_is_refused_politely_not_a_500(app):
+    client = app.test_client()
+    for body in ("[" * 5000 + "]" * 5000, '{"text": ' + "[" * 100 + "1" + "]" * 100 + "}", '{"text": "\\u00e9"'):
+        response = client.post("/chat/message", data=body, content_type="application/json")
+        assert response.status_code == 400 and response.json == {"error": "请输入您要咨询的内容。"}
+    assert client.post("/chat/message", data='{"text": "[[[[[[[[[[ 括号 ]]]]]]]]]]"}',
+                       content_type="application/json").status_code == 200  # brackets inside a string are text
+
+
+def test_restart_ends_the_old_conversation_even_for_a_copied_cookie(app):
+    client = app.test_client()
+    client.post("/chat/message", json={"text": "你好"})  # Rasa is unreachable: a fallback, but a session id
+    with client.session_transaction() as s:
+        old = s["sid"]
+    old_cookie = client.get_cookie("session").value
+    client.post("/chat/restart")
+    replay = app.test_client()
+    replay.set_cookie("session", old_cookie)
+    replay.post("/chat/message", json={"text": "还是旧的对话吗"})
+    with replay.session_transaction() as s:
+        assert s["sid"] != old  # the old conversation is neither read nor written again
+    history = replay.get("/chat/history")
+    assert history.json == {"turns": []} and history.headers["Cache-Control"] == "no-store"
+
+
+def test_headers_on_every_response(app):
+    response = app.test_client().get("/api/bundles")
+    assert "camera=()" in response.headers["Permissions-Policy"] and "microphone=()" in response.headers["Permissions-Policy"]

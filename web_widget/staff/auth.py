@@ -7,6 +7,7 @@ logging out or expiring really ends them (a copied cookie is worthless afterward
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from .. import store
 
 bp = Blueprint("auth", __name__)
 COOKIE = "yishi_staff"
+SAFE_NEXT = re.compile(r"/staff(?:/[\w\-./]*)?")  # a console path: no scheme, host, query, CR or LF
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
@@ -67,17 +69,23 @@ def current_staff() -> dict[str, Any] | None:
     return g.staff
 
 
+def same_origin() -> bool:
+    """The request comes from the console's own pages (browsers send Origin with every POST)."""
+    origin = request.headers.get("Origin")
+    return origin is None or origin == request.host_url.rstrip("/")
+
+
 def csrf_ok() -> bool:
     staff = current_staff()
     sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
-    origin = request.headers.get("Origin")
-    same_origin = origin is None or origin == request.host_url.rstrip("/")
-    return bool(staff) and same_origin and hmac.compare_digest(sent, staff["csrf"])
+    return bool(staff) and same_origin() and hmac.compare_digest(sent, staff["csrf"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     message = None
+    if request.method == "POST" and not same_origin():
+        return ("请从一事工作台的登录页登录。", 400)  # a login posted from another site (login CSRF)
     if request.method == "POST":
         username = (request.form.get("username") or "").strip().lower()
         password = request.form.get("password") or ""
@@ -87,7 +95,7 @@ def login():
             token = secrets.token_urlsafe(32)
             store.open_session(token, username, secrets.token_urlsafe(32))
             target = request.args.get("next") or ""
-            response = redirect(target if target.startswith("/staff") else url_for("staff.auth.home"))
+            response = redirect(target if SAFE_NEXT.fullmatch(target) else url_for("staff.auth.home"))
             response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/staff",
                                 secure=current_app.config["SESSION_COOKIE_SECURE"])
             return response

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 
 from assistant.decision import CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, decide
 from assistant.intents import NLU_FALLBACK, OUT_OF_SCOPE, slug_of
@@ -26,7 +26,7 @@ from catalogue.provenance import provenance
 from chattext import guard, normalize
 from yishi.rasa_client import RasaUnavailable
 
-from ..chat import BadText, rasa, read_text
+from ..chat import BadText, json_body, rasa, read_text
 from .auth import api
 from .tracker import BENCH_PREFIX
 
@@ -126,7 +126,7 @@ def run():
         text = read_text(empty="请输入一句话。")
     except BadText as exc:
         return jsonify(error=str(exc)), 400
-    body = request.get_json(silent=True)
+    body = json_body()
     sender, safe = _sender(body.get("sender")), guard(text)
     client = rasa()
     try:

@@ -96,11 +96,15 @@ class Group:
 
 def unmatched_texts(questions: Iterable[Question], unanswered: Iterable[dict]) -> list[tuple[str, str]]:
     """(conversation, text) of every question nothing fitted: the tracker's fallbacks, and what the web
-    app kept when Rasa did not answer at all; a question in both is counted once."""
-    found = [(q.sender_id, q.text) for q in questions if q.outcome == "fallback" and q.text.strip()]
-    seen = set(found)
-    found += [(u["session"], u["text"]) for u in unanswered
-              if (u["session"], u["text"]) not in seen and u["text"].strip()]
+    app kept when Rasa did not answer at all; each conversation counts a wording once."""
+    asked = [(q.sender_id, q.text) for q in questions if q.outcome == "fallback" and q.text.strip()]
+    asked += [(u["session"], u["text"]) for u in unanswered if u["text"].strip()]
+    found, seen = [], set()
+    for sender, text in asked:  # each visitor counts once per wording, however often they repeat it
+        key = (sender, " ".join(normalize(text).split()))
+        if key not in seen:
+            seen.add(key)
+            found.append((sender, text))
     return found
 
 

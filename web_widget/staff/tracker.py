@@ -61,6 +61,9 @@ def reader(path: str | Path) -> Iterator[sqlite3.Connection]:
         db.close()
 
 
+EARLIEST = date(2020, 1, 1)  # before Yishi existed; also keeps every date far from datetime's limits
+
+
 def bounds(start: date, end: date) -> tuple[float, float]:
     """Timestamps from the start of `start` to the end of `end` (inclusive), Beijing time."""
     return (datetime.combine(start, time(), LOCAL).timestamp(),
@@ -275,8 +278,16 @@ def date_range(start: str | None, end: str | None, days: int = 28, longest: int 
         first = date.fromisoformat(start) if start else last - timedelta(days - 1)
     except ValueError:
         return today() - timedelta(days - 1), today(), f"日期格式不正确，已改为显示最近{days}天。"
+    messages = []
+    latest = today() + timedelta(days=1)
+    clamped = [min(max(day, EARLIEST), latest) for day in (first, last)]
+    if clamped != [first, last]:
+        first, last = clamped
+        messages.append(f"只能查看{EARLIEST.isoformat()}到明天之间的日期，超出的已改到这个范围内。")
     if first > last:
-        return last, first, "开始日期晚于结束日期，已对调。"
+        first, last = last, first
+        messages.append("开始日期晚于结束日期，已对调。")
     if (last - first).days >= longest:
-        return last - timedelta(longest - 1), last, f"一次最多查看{longest}天，已从结束日期往前取{longest}天。"
-    return first, last, None
+        first = last - timedelta(longest - 1)
+        messages.append(f"一次最多查看{longest}天，已从结束日期往前取{longest}天。")
+    return first, last, "".join(messages) or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -106,3 +107,29 @@ def test_the_staff_add_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert main(["staff", "add", "zhang.san", "--password-stdin"]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_the_login_redirect_takes_console_paths_only(app):
+    for target, expected in (("/staff/demand", "/staff/demand"), ("/staff\r\nSet-Cookie: x=1", "/staff/"),
+                             ("//evil.example/staff", "/staff/"), ("https://evil.example", "/staff/"),
+                             ("/staff/conversations?bundle=gym", "/staff/")):
+        client = app.test_client()
+        response = client.post("/staff/login?next=" + quote(target), data={"username": "wang.li", "password": PASSWORD})
+        assert response.status_code == 302 and response.headers["Location"] == expected, target
+
+
+def test_a_login_posted_from_another_site_is_refused(app):
+    client = app.test_client()
+    foreign = client.post("/staff/login", data={"username": "wang.li", "password": PASSWORD},
+                          headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 400 and client.get_cookie("yishi_staff", path="/staff") is None
+    own = client.post("/staff/login", data={"username": "wang.li", "password": PASSWORD},
+                      headers={"Origin": "http://localhost"})
+    assert own.status_code == 302
+
+
+def test_console_pages_are_never_cached(app, login):
+    client = app.test_client()
+    login(client)
+    for path in ("/staff/", "/staff/api/me", "/staff/login"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path

@@ -139,3 +139,17 @@ def test_demand_needs_a_login(app):
     client = app.test_client()
     assert client.get("/staff/demand").status_code == 302
     assert client.get("/staff/api/demand").status_code == 401
+
+
+def test_one_visitor_repeating_a_question_counts_once_per_wording(questions):
+    spam = [{"at": 0, "session": f"spammer-{n // 10}", "text": "买彩票送积分" + ("！" if n % 2 else ""), "reason": "timeout"}
+            for n in range(60)]  # 60 messages from 6 sessions
+    texts = [text for _, text in demand.unmatched_texts(questions, spam) if "彩票" in text]
+    assert len(texts) == 12  # 6 visitors, 2 wordings each ("！" makes a second wording)
+
+
+def test_dates_far_outside_the_range_are_a_message_not_a_500(client):
+    for path in ("/staff/demand", "/staff/api/demand", "/staff/api/conversations", "/staff/conversations"):
+        response = client.get(path + "?start=0001-01-01&end=9999-12-31")
+        assert response.status_code == 200, path
+    assert "超出的已改到这个范围内" in client.get("/staff/demand?start=2026-01-01&end=9999-12-31").get_data(as_text=True)

@@ -167,3 +167,9 @@ def test_test_bench_conversations_are_not_citizens(tracker):
     assert "staf" not in found(path)
     assert all(not q.sender_id.startswith("staff-bench-") for q in conversations.questions(path, *NOVEMBER))
     assert len(conversations.questions(path, *NOVEMBER)) == before
+
+
+def test_dates_far_out_of_range_are_clamped_with_a_message_not_an_error():
+    start, end, problem = conversations.date_range("0001-01-01", "9999-12-31")
+    assert start >= date(2020, 1, 1) and (end - start).days == 365 and "超出的已改到这个范围内" in problem
+    assert conversations.bounds(start, end)[0] < conversations.bounds(start, end)[1]  # no OverflowError
