@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ops.stack import free_port
 from web_widget import create_app
 from web_widget.staff import auth
-from ops.stack import free_port
 
 PASSWORD = "a long fuzzing password"
 PARAMS = ["q", "start", "end", "bundle", "fallback", "low", "ask_back", "page", "kind", "checked", "before", "size",
