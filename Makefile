@@ -42,7 +42,7 @@ run: model  ## build and train what is needed, start all servers (Ctrl-C stops t
 
 test: lint test-rasa test-unit  ## every test: lint, unit, data, API, Rasa data and conversations, end to end
 
-test-fast: $(VENV)/.installed  ## the unit, data and API tests: no trained model, no browser, under a minute
+test-fast: $(CATALOGUE)  ## the unit, data and API tests: no trained model, no browser, under a minute
 	@$(PY) -m pytest -m "not slow" -q
 
 test-unit: model browser
