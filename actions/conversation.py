@@ -55,6 +55,8 @@ async def present(dispatcher: CollectingDispatcher, tracker: Tracker, slug: str,
     pending = next((q["key"] for q in result["questions"] if q["relevant"]), None)
     if pending:
         dispatcher.utter_message(**replies.question(result, pending))
+    elif (follow := replies.next_steps(result)) is not None:  # the list is complete: what people need next
+        dispatcher.utter_message(**follow)
     return [SlotSet("bundle", slug), SlotSet("answers", given), SlotSet("pending_question", pending)]
 
 

@@ -21,6 +21,14 @@ def bundle(result: dict[str, Any]) -> Reply:
             "json_message": {"type": "bundle", "bundle": result["slug"], "checklist": result}}
 
 
+def next_steps(result: dict[str, Any]) -> Reply | None:
+    """What people usually need next, as buttons that open that bundle (never an answer in its own right)."""
+    if not result.get("next"):
+        return None
+    return choices("办完这件事，很多人接着还要办下面的事，需要的话点一下：",
+                   [(n["bundle"], n["name"]) for n in result["next"]], "choose_bundle", "bundle")
+
+
 def english_intro(result: dict[str, Any]) -> Reply:
     """For a question asked in English: the bundle's English title and summary; the checklist follows in Chinese."""
     title = result["name_en"] or result["name"]

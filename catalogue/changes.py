@@ -13,7 +13,7 @@ PROVENANCE = ("source", "checked", "file")  # record fields no citizen sees
 # compared as a whole; compared in detail (Delta, "figures"); or not a change citizens see.
 FIELDS = ("name", "summary", "conditions", "lead_department", "questions", "departments", "channels",
           "mechanisms", "step_names", "online_full", "fee", "agent", "family", "stage", "time_limit", "basis",
-          "name_en", "summary_en")
+          "name_en", "summary_en", "next")
 DETAILED = ("materials", "items", "before", "after", "saving")
 NOT_COMPARED = ("slug", "notice", "sources", "checked", "finish")  # id, fixed wording, provenance, today
 

@@ -93,6 +93,8 @@ def checklist(cat: Records, slug: str, answers: Mapping[str, str] | None = None,
         "before": before,
         "after": after,
         "saving": {k: before[k] - after[k] for k in ("materials", "working_days", "visits", "steps")},
+        "next": [{"bundle": step["to"], "name": cat["bundles"][step["to"]]["name"], "why": step["why"]}
+                 for step in cat["next_steps"].values() if step["from"] == slug][:2],
         "time_limit": limit,
         "finish": basis.finish(limit["working_days"], today) if today else None,
         "basis": basis.basis(cat, bundle, list(items), [m["id"] for m in materials]),

@@ -101,6 +101,8 @@ def checklist_text(result: dict[str, Any]) -> str:
     pending = [q["text"] for q in result["questions"] if q["relevant"]]
     if pending:
         lines.append("回答这些问题可以让清单更准确：" + " ".join(pending))
+    if result.get("next"):
+        lines.append("办完这件事，很多人接着还要办：" + "；".join(f"{n['name']}（{n['why']}）" for n in result["next"]))
     lines.append(result["basis"]["text"] + "。")
     lines.append(result["notice"])
     return "\n".join(lines)

@@ -71,6 +71,9 @@ FIELDS: dict[str, dict[str, tuple]] = {
         # a published promise for the whole bundle, in working days, what it leaves out, and its source
         "promise_days": ("int", False, None), "promise_note": ("text", False, None), "promise_cites": ("strs", False, []),
     },
+    # what people usually need next after a bundle: offered as buttons, never answered in its own right
+    "next_steps": {"id": ("id", True, None), "from": ("str", True, None), "to": ("str", True, None),
+                   "why": ("str", True, None)},
 }
 
 ITEM_MATERIAL_FIELDS = {

@@ -13,7 +13,8 @@ try:  # libyaml is several times faster; fall back to the pure-Python loader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
-KINDS = ("citations", "departments", "channels", "mechanisms", "materials", "questions", "items", "bundles")
+KINDS = ("citations", "departments", "channels", "mechanisms", "materials", "questions", "items", "bundles",
+         "next_steps")
 ID_FIELD = {kind: "id" for kind in KINDS} | {"questions": "key", "bundles": "slug"}
 LINE_KEY = "__line__"
 

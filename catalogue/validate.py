@@ -280,11 +280,18 @@ def _check_promise(clean: dict, check: _Checker, cat: Catalogue) -> None:
         check.error("promise_days", "promise_cites without promise_days")
 
 
+def _check_next_step(clean: dict, check: _Checker, cat: Catalogue) -> None:
+    _ref(check, cat, "bundles", "from", clean["from"])
+    _ref(check, cat, "bundles", "to", clean["to"])
+    if clean["from"] == clean["to"]:
+        check.error("to", "a bundle is not its own next step")
+
+
 _REFERENCE_CHECKS = (
     ("citations", _check_citation),
     *((kind, _check_provenance) for kind in KINDS if kind != "citations"),
     ("materials", _check_material), ("questions", _check_question),
-    ("items", _check_item), ("bundles", _check_bundle), ("bundles", _check_promise),
+    ("items", _check_item), ("bundles", _check_bundle), ("bundles", _check_promise), ("next_steps", _check_next_step),
 )
 
 

@@ -21,7 +21,7 @@ def test_bundle_intent_gives_the_checklist_then_the_first_question(tracker, run,
 
 def test_bundle_button(tracker, run, slots):
     messages, events = run(ActionShowBundle(), tracker(intent="choose_bundle", entities={"bundle": "baby"}))
-    assert [m["custom"]["type"] for m in messages] == ["bundle"]  # baby has no questions
+    assert [m["custom"].get("type") for m in messages] == ["bundle", None]  # no questions: next steps follow
     assert slots(events)["bundle"] == "baby"
 
 
@@ -83,3 +83,13 @@ def test_a_question_in_english_gets_the_english_title_and_summary_then_the_chine
     assert messages[1]["custom"]["type"] == "bundle" and messages[1]["text"].startswith("【我要开小店】")
     chinese, _ = run(ActionShowBundle(), tracker("我想开个shop", intent="bundle_shop"))
     assert chinese[0]["custom"]["type"] == "bundle"  # a Chinese-English mix is answered in Chinese
+
+
+def test_a_complete_checklist_is_followed_by_what_people_need_next_as_buttons(tracker, run):
+    messages, _ = run(ActionShowBundle(), tracker("宝宝上户口", intent="bundle_baby"))  # baby asks nothing
+    assert messages[0]["custom"]["type"] == "bundle"
+    assert messages[1]["text"].startswith("办完这件事，很多人接着还要办")
+    assert messages[1]["buttons"] == [{"title": "我要开小店", "payload": '/choose_bundle{"bundle":"shop"}'}]
+    assert not messages[1]["custom"]  # buttons only: never a checklist of its own
+    shop, _ = run(ActionShowBundle(), tracker("开小店", intent="bundle_shop"))
+    assert shop[1]["custom"]["type"] == "question"  # while a question is open, no next steps

@@ -76,11 +76,13 @@ def test_bundles_added_removed_and_renamed(mini_sources, old):
     registry = mini_sources / "registry.yaml"
     edit(registry, "name: 宝宝登记一件事", "name: 新生儿登记一件事")
     edit(registry, "  - slug: shop\n", "  - slug: store\n")
+    edit(registry, "from: baby, to: shop,", "from: baby, to: store,")
     result = changes.diff(old, new(mini_sources))
     store, baby, shop = result.bundles
     assert (store.slug, store.status, store.delta.working_days, store.delta.visits) == ("store", "added", (None, 20), (None, 1))
     assert store.delta.materials_added[:2] == ["一件事申请表", "身份证"]
-    assert (baby.status, baby.old_name, baby.name, baby.fields) == ("changed", "宝宝登记一件事", "新生儿登记一件事", ["name"])
+    assert (baby.status, baby.old_name, baby.name, baby.fields) == ("changed", "宝宝登记一件事", "新生儿登记一件事",
+                                                                   ["name", "next"])  # its next step is renamed too
     assert (shop.slug, shop.status, shop.delta.items_removed) == ("shop", "removed", ["设立登记", "消防检查", "卫生许可"])
 
 

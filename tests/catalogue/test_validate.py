@@ -127,7 +127,7 @@ def test_all_errors_are_reported_in_one_run(mini_sources, write_source):
     assert errors(mini_sources) == [
         "b.yaml:2: question 'lonely': field 'options': needs at least two options",
         "c.yaml: field 'widgets': unknown section; expected one of citations, departments, channels, mechanisms, materials, "
-        "questions, items, bundles",
+        "questions, items, bundles, next_steps",
         "x.yaml:2: department 'market': field 'id': duplicate id 'market' (first defined in registry.yaml)",
     ]
 
@@ -171,3 +171,13 @@ def test_a_published_promise_names_its_document(mini_sources):
     registry.write_text(text.replace("    promise_cites: [sc_guide]\n", ""), encoding="utf-8")
     assert errors(mini_sources) == [
         "registry.yaml:103: bundle 'shop': field 'promise_cites': a published promise names the document that publishes it"]
+
+
+def test_next_steps_lead_from_and_to_existing_bundles(mini_sources, write_source):
+    write_source(mini_sources, "next.yaml", """\
+        next_steps:
+          - {id: to_nowhere, from: baby, to: nowhere, why: 没有这件事, source: x, region: 推断, checked: null}
+          - {id: to_itself, from: shop, to: shop, why: 自己, source: x, region: 推断, checked: null}
+        """)
+    assert errors(mini_sources) == ["next.yaml:2: next_step 'to_nowhere': field 'to': unknown bundle 'nowhere'",
+                                    "next.yaml:3: next_step 'to_itself': field 'to': a bundle is not its own next step"]
