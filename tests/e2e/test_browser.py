@@ -108,6 +108,10 @@ def test_widget_answers_with_the_bundle_card(page, web_url):
     assert "少跑4次、少交16份材料、少等29个工作日" in card.inner_text()
     assert len(card.query_selector_all(".yishi-material input[type=checkbox]")) == 25
     assert "如适用" in card.inner_text() and "本清单仅供参考，以窗口最新要求为准。" in card.inner_text()
+    # the published promise (the source article: 14 working days), the finish date and the basis line
+    assert card.query_selector(".yishi-time-limit").inner_text().startswith("办理时限：承诺14个工作日内办结")
+    assert card.query_selector(".yishi-finish").inner_text().startswith("今天提交，预计")
+    assert card.query_selector(".yishi-basis").inner_text().startswith("依据：打造“一事一次办”改革的成都龙泉驿模式")
     page.wait_for_selector(".yishi-bot .yishi-choice")  # the first situational question, as buttons
     card.scroll_into_view_if_needed()
     shot(page, "widget-card.png")
