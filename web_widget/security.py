@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from .marks import is_json_api
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'")
 
@@ -26,7 +28,7 @@ def _wants_json() -> bool:
     if request.url_rule is None:  # no route matched: the URL's area decides
         return request.path.startswith(("/api/", "/chat/", "/staff/api/"))
     view = current_app.view_functions.get(request.endpoint)
-    return request.blueprint in ("api", "chat") or request.endpoint == "pages.qr" or getattr(view, "staff_api", False)
+    return request.blueprint in ("api", "chat") or request.endpoint == "pages.qr" or is_json_api(view)
 
 
 def init_app(app: Flask) -> None:

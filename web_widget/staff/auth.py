@@ -9,12 +9,13 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from typing import Any, Callable
+from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import store
+from ..marks import is_json_api, json_api
 
 bp = Blueprint("auth", __name__)
 COOKIE = "yishi_staff"
@@ -23,14 +24,7 @@ MAX_FAILURES, FAILURE_WINDOW_S = 5, 15 * 60
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
-def api(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Marks a console API: without a session it answers 401 JSON instead of redirecting to the login."""
-    view.staff_api = True  # type: ignore[attr-defined]
-    return view
-
-
-def is_api(view: Callable[..., Any] | None) -> bool:
-    return getattr(view, "staff_api", False)
+api, is_api = json_api, is_json_api  # a console API answers 401 JSON without a session (web_widget.marks)
 
 
 class AccountError(ValueError):
