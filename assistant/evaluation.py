@@ -90,7 +90,7 @@ def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[s
     for case, row in zip(cases, rows, strict=True):
         where = {"text": case["text"], "decision": row["decision"], "offered": row["offered"], "style": row["style"]}
         if row["kind"] == "bundle" and not (row["top1"] and row["direct"]):
-            errors[case["bundle"]].append(where | {"top": row["top"]})
+            errors[case["bundle"]].append(where | {"top": row["top"], "routed": row["direct"] or row["asked_rightly"]})
         elif row["kind"] == "out_of_scope" and not row["fell_back"]:
             errors["out_of_scope"].append(where | {"intent": row["intent"]})
         elif row["kind"] == "ambiguous" and not row["asked_back"]:
@@ -116,9 +116,12 @@ def coverage_cases(records: dict) -> list[dict]:
 
 
 def coverage(result: dict) -> dict:
-    """The coverage test's figure: the share routed to a holder of the item or asked back among holders."""
+    """The coverage test's figure (the share answered with a holder of the item, or asked back among
+    holders) and its misses."""
     m = result["styles"].get("coverage") or metrics([])
-    return {"cases": m["counts"]["bundle"], "routed": m["bundle_answered_or_asked_rightly"]}
+    misses = [e for slug, errs in result["errors"].items() if slug not in ("out_of_scope", "ambiguous")
+              for e in errs if not e["routed"]]
+    return {"cases": m["counts"]["bundle"], "routed": m["bundle_answered_or_asked_rightly"], "misses": misses}
 
 
 SECTIONS = ("bundles", "out_of_scope", "ambiguous")

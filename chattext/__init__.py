@@ -69,7 +69,7 @@ def _mask_run(run: str) -> str:
             digits = "".join(run[a:b] for a, b in groups[i:j + 1])
             if ("X" in digits[:-1] or "x" in digits[:-1]) or (masked := _masked(digits)) is None:
                 continue
-            start = groups[i][0] - (1 if groups[i][0] > 0 and run[groups[i][0] - 1] == "+" and i == 0 else 0)
+            start = 0 if i == 0 else groups[i][0]  # a leading "+" (of +86) goes with the number
             out.append(run[cursor:start] + masked)
             cursor, i = groups[j][1], j + 1
             break

@@ -35,3 +35,15 @@ def test_metrics(mini_records):
     assert result["oos_precision"] == round(2 / 3, 4) and result["oos_recall"] == round(2 / 3, 4)
     assert result["ask_back_rate"] == 1.0
     assert [e["text"] for e in result["errors"]["out_of_scope"]] == ["护照"]
+
+
+def test_the_coverage_test_counts_answers_and_ask_backs_among_the_holders_of_an_item(mini_records):
+    from assistant.evaluation import coverage, coverage_cases
+
+    cases = coverage_cases(mini_records)
+    assert {c["text"] for c in cases} >= {"设立登记怎么办", "设立登记在哪办"} and all(c["bundles"] for c in cases)
+    parses = [parse(c["text"], (f"bundle_{c['bundles'][0]}", 0.9)) if i % 2 else parse(c["text"], ("nlu_fallback", 0.9))
+              for i, c in enumerate(cases)]
+    result = coverage(evaluate(cases, parses, lambda text: []))
+    assert result["cases"] == len(cases) and result["routed"] == 0.5
+    assert sorted(m["text"] for m in result["misses"]) == sorted(c["text"] for c in cases[::2])

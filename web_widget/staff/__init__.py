@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 
+from ..marks import is_json_api
 from . import auth
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates", static_folder="static")
@@ -23,7 +24,7 @@ def guard():
     if request.endpoint in PUBLIC:
         return None
     if auth.current_staff() is None:
-        if auth.is_api(current_app.view_functions.get(request.endpoint)):
+        if is_json_api(current_app.view_functions.get(request.endpoint)):
             return jsonify(error="请先登录。"), 401
         return redirect(url_for("staff.auth.login", next=request.path))
     if request.method not in ("GET", "HEAD", "OPTIONS") and not auth.csrf_ok():

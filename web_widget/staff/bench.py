@@ -27,7 +27,7 @@ from chattext import guard, normalize
 from yishi.rasa_client import RasaUnavailable
 
 from ..chat import BadText, json_body, rasa, read_text
-from .auth import api
+from ..marks import json_api
 from .tracker import BENCH_PREFIX
 
 bp = Blueprint("bench", __name__)
@@ -119,7 +119,7 @@ def _checklist_shown(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 @bp.post("/api/bench")
-@api
+@json_api
 def run():
     """Body {"text": "…", "sender": "staff-bench-…"}: the reply and everything behind it."""
     try:

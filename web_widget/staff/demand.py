@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from .. import store
+from ..marks import json_api
 from . import demand_stats, tracker
-from .auth import api
 from .names import bundle_names
 from .tracker import TrackerMissing
 
@@ -44,7 +44,7 @@ def demand_page():
 
 
 @bp.get("/api/demand")
-@api
+@json_api
 def demand_api():
     report = _report()
 

@@ -13,8 +13,9 @@ from assistant.intents import OUT_OF_SCOPE, intent_name
 from assistant.payloads import is_button_payload
 
 from .. import store
+from ..marks import json_api
 from . import review_files, tracker
-from .auth import api, current_staff
+from .auth import current_staff
 from .names import bundle_names, describe
 from .tracker import Filters, TrackerMissing
 
@@ -52,7 +53,7 @@ def conversation_list():
 
 
 @bp.get("/api/conversations")
-@api
+@json_api
 def conversation_list_api():
     filters, problem = _filters()
     found = _find(filters)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from web_widget import create_app, store
+from web_widget.marks import is_json_api
 from web_widget.staff import auth
 
 from .conftest import PASSWORD
@@ -67,7 +68,7 @@ def test_anonymous_requests_are_refused_on_every_console_route(app):
     assert len(routes) > 15
     for rule in routes:
         assert rule.endpoint.startswith("staff."), rule.endpoint  # under the parent blueprint's guard
-        assert auth.is_api(app.view_functions[rule.endpoint]) == rule.rule.startswith("/staff/api/"), rule.rule
+        assert is_json_api(app.view_functions[rule.endpoint]) == rule.rule.startswith("/staff/api/"), rule.rule
         method = "POST" if "POST" in rule.methods else "GET"
         response = client.open(rule.rule.replace("<slug>", "gym").replace("<sender_id>", "x"), method=method)
         expected = 401 if rule.rule.startswith("/staff/api/") else 302
