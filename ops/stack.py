@@ -87,6 +87,25 @@ class Stack:
         _wait(f"http://127.0.0.1:{self.actions_port}/health", 60, [process])
         return process
 
+    def start_web(self, workers: int | None = None, extra_env: dict[str, str] | None = None) -> "Web":
+        """The web app under gunicorn (as `make run` starts it) in front of this stack, on a free loopback port.
+
+        Its web.db, session key and access log live in the stack's folder; stopped with the stack."""
+        port = free_port()
+        env = self.env | {"YISHI_WEB_DB": str(self.folder / "web.db"),
+                          "YISHI_SECRET_KEY_FILE": str(self.folder / "secret_key"),
+                          "YISHI_LOG_DIR": str(self.folder)} | (extra_env or {})
+        workers = workers or settings.integer("YISHI_WEB_WORKERS")
+        log = open(self.folder / "web-stdout.log", "a")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "python:web_widget.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--access-logfile", str(self.folder / "web-access.log"),
+             "--error-logfile", str(self.folder / "web.log"), "web_widget:create_app()"],
+            cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        _wait(f"http://127.0.0.1:{port}/healthz", 60, [process])
+        return Web(f"http://127.0.0.1:{port}", process, env)
+
     def logs(self) -> str:
         return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(self.folder.glob("*.log")))
 
@@ -99,6 +118,20 @@ class Stack:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@dataclass
+class Web:
+    """The web app started by Stack.start_web: its address, process and environment."""
+
+    url: str
+    process: subprocess.Popen
+    env: dict[str, str]
+
+    def add_staff(self, username: str, password: str) -> None:
+        """A console account, made the way staff make one (`yishi staff add --password-stdin`)."""
+        subprocess.run([str(BIN / "yishi"), "staff", "add", username, "--password-stdin"], input=password + "\n",
+                       text=True, env=self.env, cwd=settings.home(), check=True, capture_output=True)
 
 
 def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:

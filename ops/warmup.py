@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from yishi import settings
+from yishi import settings, summaries
 from yishi.rasa_client import RasaClient
 
 TEXTS = ["你好", "我要开健身房", "娃儿刚出生要办啥子", "今天天气怎么样"]
@@ -38,6 +38,8 @@ def warm(client: RasaClient, url: str, tracker_db: Path) -> float:
 def _forget(tracker_db: Path, sender: str) -> None:
     with sqlite3.connect(tracker_db, timeout=10) as db:
         db.execute("delete from events where sender_id = ?", (sender,))
+        for table in summaries.TABLES[:2]:  # the console's summaries of it too (yishi/summaries.py)
+            db.execute(f"delete from {table} where sender_id = ?", (sender,))
 
 
 def main() -> None:

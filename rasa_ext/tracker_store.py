@@ -1,5 +1,6 @@
 """The SQL tracker store, with SQLite in WAL mode so a reader never makes turns fall back to memory,
-and Rasa's two per-message queries made cheaper without changing what they return."""
+Rasa's two per-message queries made cheaper without changing what they return, and the console's
+summary tables (yishi/summaries.py) kept in the same transaction as the events they summarise."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any, Iterator, Optional
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from yishi import summaries
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -50,6 +53,28 @@ class WalSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        self._prepare_summaries()
+
+    def _prepare_summaries(self) -> None:
+        """Create the summary tables; fill them from the stored events when they are new or their VERSION
+        changed. Two servers starting together: the second waits for the first's write lock, then finds
+        the tables current."""
+        connection = self.engine.raw_connection()
+        try:
+            if self.engine.dialect.name == "sqlite":
+                connection.driver_connection.isolation_level = None
+                connection.cursor().execute("PRAGMA busy_timeout=120000")
+                connection.cursor().execute("BEGIN IMMEDIATE")
+            db = _DriverDatabase(connection)
+            summaries.create(db)
+            if not summaries.is_current(db):
+                reader = connection.cursor()
+                reader.execute("select sender_id, data from events where type_name in ('user', 'bot') "
+                               "order by sender_id, id")
+                summaries.rebuild(db, iter(reader.fetchone, None), json.loads)
+            connection.cursor().execute("COMMIT") if self.engine.dialect.name == "sqlite" else connection.commit()
+        finally:
+            connection.close()
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
@@ -62,4 +87,35 @@ class WalSQLTrackerStore(SQLTrackerStore):
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         query = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
         stored = query.order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar()
-        return itertools.islice(tracker.events, stored, len(tracker.events))
+        new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+        # Rasa adds the events and commits right after this returns: the summaries join that transaction
+        summaries.record(_SessionDatabase(session), tracker.sender_id, [event.as_dict() for event in new])
+        return iter(new)
+
+
+class _SessionDatabase:
+    """yishi.summaries.Database over a SQLAlchemy session (the transaction Rasa stores events in)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        return [tuple(row) for row in self.session.execute(sa.text(sql), params)]
+
+    def run(self, sql: str, params: dict[str, Any]) -> None:
+        self.session.execute(sa.text(sql), params)
+
+
+class _DriverDatabase:
+    """yishi.summaries.Database over a DB-API connection (named parameters, as sqlite3 takes them)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        cursor = self.connection.cursor()
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+    def run(self, sql: str, params: dict[str, Any]) -> None:
+        self.connection.cursor().execute(sql, params)

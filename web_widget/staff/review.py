@@ -21,6 +21,7 @@ from .tracker import Filters, TrackerMissing
 
 bp = Blueprint("review", __name__)
 PAGE_SIZE = 50
+API_PAGE_MAX = 200  # the JSON list pages too: ?page=N&per_page=M, at most this many a page
 
 
 def _filters() -> tuple[Filters, str | None]:
@@ -30,35 +31,46 @@ def _filters() -> tuple[Filters, str | None]:
                    args.get("low") == "1", args.get("ask_back") == "1"), problem
 
 
-def _find(filters: Filters) -> list[tracker.Summary] | None:
-    """The matching conversations, or None when there is no tracker store yet."""
+def _find(filters: Filters, page: int, size: int) -> tuple[list[tracker.Summary], int] | None:
+    """One page of the matching conversations and how many match, or None when there is no tracker store yet."""
     try:
-        return tracker.conversations(current_app.config["TRACKER_DB"], filters,
-                                           current_app.config["LOW_CONFIDENCE"])
+        return tracker.conversations(current_app.config["TRACKER_DB"], filters, current_app.config["LOW_CONFIDENCE"],
+                                     limit=size, offset=(page - 1) * size)
     except TrackerMissing:
         return None
+
+
+def _page(name: str = "page") -> int:
+    return min(max(1, request.args.get(name, 1, type=int)), 1_000_000)
 
 
 @bp.get("/conversations")
 def conversation_list():
     filters, problem = _filters()
-    found = _find(filters)
-    pages = max(1, -(-len(found or []) // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
-    shown = (found or [])[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    page = _page()
+    found = _find(filters, page, PAGE_SIZE)
+    total = found[1] if found else 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    if found and page > pages:  # past the end (the list shrank, or a typed URL): the last page instead
+        page = pages
+        found = _find(filters, page, PAGE_SIZE)
     query = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("staff/conversations.html", filters=filters, problem=problem,
-                           found=found, shown=shown, page=page, pages=pages, query=query, names=bundle_names(),
-                           low=current_app.config["LOW_CONFIDENCE"], describe=describe)
+    return render_template("staff/conversations.html", filters=filters, problem=problem, tracker=found is not None,
+                           total=total, shown=found[0] if found else [], page=page, pages=pages, query=query,
+                           names=bundle_names(), low=current_app.config["LOW_CONFIDENCE"], describe=describe)
 
 
 @bp.get("/api/conversations")
 @json_api
 def conversation_list_api():
     filters, problem = _filters()
-    found = _find(filters)
+    page, size = _page(), min(max(1, request.args.get("per_page", PAGE_SIZE, type=int)), API_PAGE_MAX)
+    found = _find(filters, page, size)
+    total = found[1] if found else 0
     return jsonify(start=filters.start.isoformat(), end=filters.end.isoformat(), problem=problem,
-                   tracker=found is not None, conversations=[_summary_json(s) for s in found or []])
+                   tracker=found is not None, total=total, page=page, per_page=size,
+                   pages=max(1, -(-total // size)),
+                   conversations=[_summary_json(s) for s in (found[0] if found else [])])
 
 
 def _summary_json(summary: tracker.Summary) -> dict[str, Any]:

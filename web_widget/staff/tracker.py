@@ -1,4 +1,5 @@
-"""Conversations as Rasa's tracker store keeps them (SQLite `events`, texts already masked), read-only.
+"""Conversations as Rasa's tracker store keeps them (SQLite `events`, texts already masked, and the
+summary tables rasa_ext/tracker_store.py keeps beside them), read-only.
 
 Every call opens its own read-only connection in autocommit mode and closes it before returning, so
 a staff member reading never holds a transaction open while Rasa writes turns (WAL lets both run).
@@ -23,16 +24,8 @@ from assistant.payloads import is_button_payload
 # Longquanyi keeps Beijing time (no daylight saving): days and weeks are counted in it.
 LOCAL = timezone(timedelta(hours=8))
 
-# The reply payload's type and bundle of a bot event; the classifier's own best confidence of a user
-# event (when the FallbackClassifier stepped in, nlu_fallback is first in the ranking, the real best second).
+# The reply payload's type of a bot event.
 KIND = "case when type_name = 'bot' then json_extract(data, '$.data.custom.type') end"
-SHOWN = ("case when type_name = 'bot' and json_extract(data, '$.data.custom.type') in ('bundle', 'question') "
-         "then json_extract(data, '$.data.custom.bundle') end")
-TEXT = "case when type_name = 'user' then json_extract(data, '$.text') end"
-CONFIDENCE = ("case when type_name = 'user' then case when json_extract(data, '$.parse_data.intent.name') = "
-              f"'{NLU_FALLBACK}' then json_extract(data, '$.parse_data.intent_ranking[1].confidence') "
-              "else json_extract(data, '$.parse_data.intent.confidence') end end")
-
 
 # The console's test bench talks to the real assistant under this prefix; its conversations are
 # staff testing, not citizens, so the lists and the demand figures leave them out.
@@ -100,27 +93,34 @@ class Summary:
         return self.sender_id[:8]
 
 
-def conversations(path: str | Path, filters: Filters, low: float) -> list[Summary]:
-    """Conversations with messages in the date range that pass the filters, latest first.
+def conversations(path: str | Path, filters: Filters, low: float, limit: int, offset: int = 0) -> tuple[list[Summary], int]:
+    """One page of the conversations with messages in the date range that pass the filters, latest first,
+    and how many match in all. Read from the summary table kept as events are stored (yishi/summaries.py),
+    through its index on the last message's time: a page costs the same over 50 or 50,000 conversations.
 
     low: a typed message whose best intent is less confident than this is flagged.
     """
     start, end = bounds(filters.start, filters.end)
-    sql = f"""
-        select sender_id, min(timestamp), max(timestamp), sum(type_name = 'user'), group_concat(distinct shown),
-               coalesce(max(kind = 'fallback'), 0), coalesce(max(kind = 'clarify'), 0),
-               coalesce(max(confidence < ? and substr(text, 1, 1) <> '/'), 0)
-        from (select sender_id, timestamp, type_name, {KIND} as kind, {SHOWN} as shown, {TEXT} as text,
-                     {CONFIDENCE} as confidence
-              from events where type_name in ('user', 'bot') and timestamp >= ? and timestamp < ? and {CITIZENS})
-        group by sender_id order by max(timestamp) desc, sender_id"""
+    where = [f"last_at >= :start and first_at < :end and {CITIZENS}"]
+    params: dict[str, Any] = {"start": start, "end": end, "low": low, "limit": limit, "offset": offset}
+    if filters.bundle:
+        where.append("bundles like :bundle escape '\\'")
+        params["bundle"] = "%," + filters.bundle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ",%"
+    if filters.fallback:
+        where.append("fallback = 1")
+    if filters.ask_back:
+        where.append("clarify = 1")
+    if filters.low_confidence:
+        where.append("lowest < :low")
+    condition = " and ".join(where)
     with reader(path) as db:
-        rows = db.execute(sql, (low, start, end)).fetchall()
-    found = [Summary(r[0], local(r[1]), local(r[2]), r[3], sorted(set((r[4] or "").split(",")) - {""}),
-                     bool(r[5]), bool(r[7]), bool(r[6])) for r in rows]
-    return [s for s in found
-            if (filters.bundle is None or filters.bundle in s.bundles) and (s.fallback or not filters.fallback)
-            and (s.low_confidence or not filters.low_confidence) and (s.ask_back or not filters.ask_back)]
+        total = db.execute(f"select count(*) from conversation_summaries where {condition}", params).fetchone()[0]
+        rows = db.execute(f"""select sender_id, first_at, last_at, user_messages, bundles, fallback, clarify,
+                                     coalesce(lowest < :low, 0)
+                              from conversation_summaries where {condition}
+                              order by last_at desc, sender_id limit :limit offset :offset""", params).fetchall()
+    return [Summary(r[0], local(r[1]), local(r[2]), r[3], sorted(set(r[4].split(",")) - {""}), bool(r[5]), bool(r[7]),
+                    bool(r[6])) for r in rows], total
 
 
 @dataclass
@@ -220,50 +220,14 @@ class Question:
 
 
 def questions(path: str | Path, start: date, end: date) -> list[Question]:
-    """Every typed question in the range, one pass over the events.
-
-    A question answered by asking back counts for the bundle the citizen then picks (or as a fallback
-    after 都不是); button clicks are not questions themselves.
-    """
+    """Every typed question asked in the range, from the questions table kept as events are stored
+    (yishi/summaries.py: a question answered by asking back counts for the bundle the citizen then
+    picks, or as a fallback after 都不是; button clicks are not questions themselves)."""
     low, high = bounds(start, end)
-    sql = f"""select sender_id, type_name, timestamp, {TEXT}, {KIND}, {SHOWN} from events
-              where type_name in ('user', 'bot') and timestamp >= ? and timestamp < ? and {CITIZENS}
-              order by sender_id, id"""
+    sql = f"""select at, sender_id, text, outcome, bundle from conversation_questions
+              where at >= ? and at < ? and {CITIZENS} order by at, sender_id, seq"""
     with reader(path) as db:
-        rows = db.execute(sql, (low, high)).fetchall()
-    found: list[Question] = []
-    turn: dict[str, Any] | None = None
-    pending: Question | None = None
-    current = None
-    for sender, type_name, at, text, kind, shown in rows:
-        if sender != current:
-            _close(turn, found, pending)
-            turn, pending, current = None, None, sender
-        if type_name == "user":
-            pending = _close(turn, found, pending)
-            turn = {"sender": sender, "at": at, "text": text, "kinds": []}
-        elif turn is not None:
-            turn["kinds"].append((kind, shown))
-    _close(turn, found, pending)
-    return found
-
-
-def _close(turn: dict[str, Any] | None, found: list[Question], pending: Question | None) -> Question | None:
-    """Settle one turn; returns the question still waiting for a pick after an ask-back."""
-    if turn is None:
-        return pending
-    kinds = [k for k, _ in turn["kinds"]]
-    bundle = next((b for _, b in turn["kinds"] if b), None)
-    outcome = ("fallback" if "fallback" in kinds else "clarify" if "clarify" in kinds
-               else "bundle" if bundle else "other")
-    if not is_button_payload(turn["text"] or ""):
-        found.append(Question(turn["at"], turn["sender"], turn["text"] or "", outcome,
-                              bundle if outcome == "bundle" else None))
-        return found[-1] if outcome == "clarify" else None
-    if pending is not None and outcome in ("bundle", "fallback"):
-        pending.outcome, pending.bundle = outcome, bundle if outcome == "bundle" else None
-        return None
-    return pending
+        return [Question(*row) for row in db.execute(sql, (low, high))]
 
 
 def today() -> date:

@@ -24,12 +24,12 @@ def tracker(tmp_path):
 def found(path, **filters) -> list[str]:
     """The short ids (first four characters) of the conversations the filters let through, latest first."""
     args = {"start": NOVEMBER[0], "end": NOVEMBER[1], **filters}
-    return [s.sender_id[:4] for s in conversations.conversations(path, Filters(**args), low=0.6)]
+    return [s.sender_id[:4] for s in conversations.conversations(path, Filters(**args), low=0.6, limit=50)[0]]
 
 
 def test_list_summarises_each_conversation_latest_first(tracker):
     path, _ = tracker
-    summaries = conversations.conversations(path, Filters(*NOVEMBER), low=0.6)
+    summaries = conversations.conversations(path, Filters(*NOVEMBER), low=0.6, limit=50)[0]
     assert [s.short for s in summaries] == ["eeeeeeee", "dddddddd", "cccccccc", "bbbbbbbb", "aaaaaaaa"]
     eeee = summaries[0]
     assert (eeee.start.strftime("%Y-%m-%d %H:%M"), eeee.user_messages, eeee.bundles) == ("2026-11-10 15:00", 3, ["baby"])
@@ -53,10 +53,10 @@ def test_filters_filter(tracker):
 
 def test_low_confidence_threshold_is_the_callers(tracker):
     path, _ = tracker
-    flagged = [s.sender_id[:4] for s in conversations.conversations(path, Filters(*NOVEMBER), low=0.5)
+    flagged = [s.sender_id[:4] for s in conversations.conversations(path, Filters(*NOVEMBER), low=0.5, limit=50)[0]
                if s.low_confidence]
     assert flagged == ["eeee", "cccc", "bbbb"]  # 上户口要啥 at 55% is no longer low, but its ask-back turn is
-    flagged = [s.sender_id[:4] for s in conversations.conversations(path, Filters(*NOVEMBER), low=0.95)
+    flagged = [s.sender_id[:4] for s in conversations.conversations(path, Filters(*NOVEMBER), low=0.95, limit=50)[0]
                if s.low_confidence]
     assert flagged == ["eeee", "dddd", "cccc", "bbbb", "aaaa"]  # button clicks (100%) never count
 
@@ -125,7 +125,7 @@ def test_an_ask_back_left_unanswered_stays_an_ask_back(tmp_path):
 
 def test_a_missing_tracker_store_is_reported_not_crashed_on(tmp_path):
     with pytest.raises(TrackerMissing):
-        conversations.conversations(tmp_path / "none.db", Filters(*NOVEMBER), low=0.6)
+        conversations.conversations(tmp_path / "none.db", Filters(*NOVEMBER), low=0.6, limit=50)[0]
     sqlite3.connect(tmp_path / "empty.db").close()  # Rasa created the file but no table yet
     with pytest.raises(TrackerMissing):
         conversations.questions(tmp_path / "empty.db", *NOVEMBER)
@@ -136,7 +136,7 @@ def test_reading_is_read_only_and_holds_no_transaction(tmp_path):
     build(path, journal="delete")  # without WAL an open read would block every write
     with conversations.reader(path) as db, pytest.raises(sqlite3.OperationalError, match="readonly"):
         db.execute("delete from events")
-    conversations.conversations(path, Filters(*NOVEMBER), low=0.6)
+    conversations.conversations(path, Filters(*NOVEMBER), low=0.6, limit=50)[0]
     conversations.questions(path, *NOVEMBER)
     writer = sqlite3.connect(path, timeout=0, isolation_level=None)
     writer.execute("begin exclusive")  # fails at once if a reader were still holding the file
@@ -173,3 +173,30 @@ def test_dates_far_out_of_range_are_clamped_with_a_message_not_an_error():
     start, end, problem = conversations.date_range("0001-01-01", "9999-12-31")
     assert start >= date(2020, 1, 1) and (end - start).days == 365 and "超出的已改到这个范围内" in problem
     assert conversations.bounds(start, end)[0] < conversations.bounds(start, end)[1]  # no OverflowError
+
+
+def test_the_list_pages_in_sql_and_counts_all_matches(tracker):
+    path, _ = tracker
+    pages = [conversations.conversations(path, Filters(*NOVEMBER), low=0.6, limit=2, offset=offset)
+             for offset in (0, 2, 4, 6)]
+    assert [[s.short[:4] for s in page] for page, _ in pages] == [["eeee", "dddd"], ["cccc", "bbbb"], ["aaaa"], []]
+    assert {total for _, total in pages} == {5}
+    assert conversations.conversations(path, Filters(*NOVEMBER, fallback=True), low=0.6, limit=1)[1] == 3
+
+
+def test_a_bundle_filter_matches_whole_slugs_only(tracker):
+    path, _ = tracker
+    assert found(path, bundle="bab") == [] and found(path, bundle="_aby") == [] and found(path, bundle="%") == []
+    assert found(path, bundle="baby,shop") == []
+
+
+def test_the_list_reads_the_summary_index_not_the_events(tracker):
+    path, _ = tracker
+    with conversations.reader(path) as db:
+        plan = " ".join(str(row) for row in db.execute(
+            "explain query plan select sender_id from conversation_summaries where last_at >= 0 and first_at < 1 "
+            "order by last_at desc limit 50"))
+        questions = " ".join(str(row) for row in db.execute(
+            "explain query plan select at from conversation_questions where at >= 0 and at < 1"))
+    assert "conversation_summaries_last_at" in plan and "events" not in plan
+    assert "conversation_questions_at" in questions

@@ -1,5 +1,6 @@
 """A tracker store for tests: Rasa 3.6 SQLTrackerStore's `events` table (schema copied from build/rasa.db)
-holding events shaped exactly as Rasa writes them (copied from real conversations), for the mini catalogue.
+holding events shaped exactly as Rasa writes them (copied from real conversations), for the mini catalogue,
+and the summary tables kept as each event is stored, as rasa_ext/tracker_store.py keeps them.
 
 Conversations (Beijing time; 2026-11-02 is a Monday):
   aaaa  11-02 09:00  想开个小店 → shop checklist and a question; clicks an answer → shop checklist again
@@ -15,6 +16,8 @@ import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from yishi import summaries
 
 SCHEMA = """CREATE TABLE events (
 	id INTEGER NOT NULL,
@@ -37,6 +40,19 @@ def at(day: int, hour: int, minute: int = 0) -> float:
     return datetime(2026, 11, day, hour, minute, tzinfo=BEIJING).timestamp()
 
 
+class SqliteDatabase:
+    """yishi.summaries.Database over a sqlite3 connection."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        return self.db.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: dict) -> None:
+        self.db.execute(sql, params)
+
+
 class Tracker:
     """Writes events as SQLTrackerStore does: one row per event, the event as JSON (ASCII-escaped) in data."""
 
@@ -46,6 +62,11 @@ class Tracker:
         self.db.execute(f"pragma journal_mode={journal}")
         if not self.db.execute("select 1 from sqlite_master where name = 'events'").fetchone():
             self.db.executescript(SCHEMA)
+        self.summaries = SqliteDatabase(self.db)
+        summaries.create(self.summaries)
+        if not summaries.is_current(self.summaries):
+            summaries.rebuild(self.summaries, self.db.execute("select sender_id, data from events order by sender_id, id"),
+                              json.loads)
         self.clock = 0.0
         self.ids = self.db.execute("select coalesce(max(id), 0) from events").fetchone()[0]
 
@@ -55,6 +76,7 @@ class Tracker:
         self.ids += 1
         self.db.execute("insert into events values (?, ?, ?, ?, ?, ?, ?)",
                         (self.ids, sender, event["event"], self.clock, intent, action, json.dumps(event)))
+        summaries.record(self.summaries, sender, [event])
         return self.ids
 
     def start(self, sender: str, when: float) -> None:
