@@ -16,6 +16,16 @@ from .intents import NLU_FALLBACK, OUT_OF_SCOPE, slug_of
 CANDIDATE_CONFIDENCE = 0.08
 LONE_CANDIDATE_CONFIDENCE = 0.2
 MAX_CANDIDATES = 3
+# The text's own words (catalogue.retrieval) settle what the classifier left open when they point at one
+# bundle clearly: SUPPORT_LEAD times more than at any other. Then the classifier's unsure best, if it is
+# that bundle and at least SUPPORTED_CONFIDENCE, is answered; and a question the classifier would turn
+# away is asked about ("您是想办X吗？") when its words point at one bundle at least NAMED_SUPPORT strongly
+# (a catalogue word used by only one bundle weighs about 4; a typo of 残疾人证 still points at 残疾人).
+SUPPORTED_CONFIDENCE = 0.3
+SUPPORTED_MINIMUM = 3.0
+SUPPORT_LEAD = 1.3
+NAMED_SUPPORT = 12.0
+NAMED_LEAD = 1.5
 
 
 @dataclass
@@ -58,7 +68,10 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
     """
     others = [(name, conf) for name, conf in ranking if name != NLU_FALLBACK]
     if others and others[0][0] == OUT_OF_SCOPE and not spotted:
-        return Decision("fallback")
+        return _named_by_text(support) or Decision("fallback")
+    best = slug_of(others[0][0]) if others else None
+    if best and not spotted and others[0][1] >= SUPPORTED_CONFIDENCE and _leads(support, best, SUPPORT_LEAD, SUPPORTED_MINIMUM):
+        return Decision("bundle", [best])
     confidence = {slug: conf for name, conf in others if (slug := slug_of(name))}
     ranked = [slug for slug, conf in confidence.items() if conf >= CANDIDATE_CONFIDENCE]
     candidates = [s for s in ranked if support is None or s in support or s in spotted]
@@ -68,8 +81,22 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
         return Decision("clarify", spotted[:MAX_CANDIDATES])
     if len(candidates) >= 2:
         return Decision("clarify", candidates[:MAX_CANDIDATES])
-    best = slug_of(others[0][0]) if others else None
     lone = candidates[0] if candidates else best if best and not (support or {}) else None
     if lone and confidence.get(lone, 0.0) >= LONE_CANDIDATE_CONFIDENCE:
         return Decision("clarify", [lone])
-    return Decision("fallback")
+    return _named_by_text(support) or Decision("fallback")
+
+
+def _leads(support: Mapping[str, float] | None, slug: str, lead: float, minimum: float) -> bool:
+    """The text supports slug at least `minimum` and `lead` times more than any other bundle."""
+    if not support or support.get(slug, 0.0) < minimum:
+        return False
+    return all(value * lead <= support[slug] for other, value in support.items() if other != slug)
+
+
+def _named_by_text(support: Mapping[str, float] | None) -> Decision | None:
+    """Ask about the one bundle the text's words point at strongly, when the classifier saw nothing."""
+    if not support:
+        return None
+    slug = next(iter(support))
+    return Decision("clarify", [slug]) if _leads(support, slug, NAMED_LEAD, NAMED_SUPPORT) else None

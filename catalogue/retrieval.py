@@ -9,40 +9,68 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any
+
+from pypinyin import lazy_pinyin
 
 from . import db, tokens
 
 Records = dict[str, dict[str, dict[str, Any]]]
+MATERIAL_WEIGHT = 0.5
+# A word typed with the wrong character of the same sound (残急证, 公组房, 融姿: pinyin input) still
+# points at its bundle, a little less than the right word; it must share a character with it.
+HOMOPHONE_WEIGHT = 0.8
+LONGEST_WORD = 6
 GENERIC_SHARE = 0.3  # a word in more than this share of bundles (申请, 证明, 登记) supports none of them
-_cache: dict[int, tuple[Records, tuple[str, ...], dict[str, dict[str, float]]]] = {}
+_cache: dict[int, tuple[Records, tuple[str, ...], dict[str, dict[str, float]], dict[tuple[str, ...], list[str]]]] = {}
 
 
-def _texts(records: Records, slug: str) -> list[str]:
+@lru_cache(maxsize=None)
+def _sound(char: str) -> str:
+    """A character's pinyin without tone (its most common reading), or the character itself."""
+    return lazy_pinyin(char)[0] if "\u3400" <= char <= "\u9fff" else char
+
+
+def _sounds(weights: dict[str, dict[str, float]]) -> dict[tuple[str, ...], list[str]]:
+    """The catalogue's Chinese words by how they sound."""
+    found: dict[tuple[str, ...], list[str]] = {}
+    for word in weights:
+        if 2 <= len(word) <= LONGEST_WORD and re.fullmatch(r"[\u3400-\u9fff]+", word):
+            found.setdefault(tuple(_sound(c) for c in word), []).append(word)
+    return found
+
+
+def _texts(records: Records, slug: str) -> list[tuple[str, float]]:
+    """(text, how much a word of it says about the bundle): its names and items fully, a material's name
+    less (社保缴费证明 is asked for by many bundles that are not about social insurance)."""
     bundle = records["bundles"][slug]
     items = [records["items"][entry["item"]] for entry in bundle["items"]]
     materials = [records["materials"][use["material"]]["name"] for item in items for use in item["materials"]]
-    return [bundle["name"], *bundle["aliases"], *(item["name"] for item in items), *materials]
+    return ([(text, 1.0) for text in [bundle["name"], *bundle["aliases"], *(item["name"] for item in items)]]
+            + [(text, MATERIAL_WEIGHT) for text in materials])
 
 
-def index(records: Records) -> tuple[tuple[str, ...], dict[str, dict[str, float]]]:
-    """(the catalogue's words, word → {slug: weight}); built once per catalogue load."""
+def index(records: Records) -> tuple[tuple[str, ...], dict[str, dict[str, float]], dict[tuple[str, ...], list[str]]]:
+    """(the catalogue's words, word → {slug: weight}, sound → words); built once per catalogue load."""
     cached = _cache.get(id(records))
     if cached and cached[0] is records:
-        return cached[1], cached[2]
+        return cached[1:]
     words = tokens.vocabulary_key(db.vocabulary(records))
-    bundles_of: dict[str, set[str]] = {}
+    bundles_of: dict[str, dict[str, float]] = {}
     for slug in records["bundles"]:
-        for text in _texts(records, slug):
+        for text, weight in _texts(records, slug):
             for token in tokens.tokenize(text.lower(), words):
                 if len(token) >= 2 or not token.isascii():
-                    bundles_of.setdefault(token, set()).add(slug)
+                    found = bundles_of.setdefault(token, {})
+                    found[slug] = max(found.get(slug, 0.0), weight)
     total = len(records["bundles"]) or 1
-    weights = {token: {slug: math.log(total / len(slugs)) for slug in slugs}
+    weights = {token: {slug: weight * math.log(total / len(slugs)) for slug, weight in slugs.items()}
                for token, slugs in bundles_of.items() if len(slugs) <= max(1.0, GENERIC_SHARE * total) and len(token) >= 2}
+    sounds = _sounds(weights)
     _cache.clear()
-    _cache[id(records)] = (records, words, weights)
-    return words, weights
+    _cache[id(records)] = (records, words, weights, sounds)
+    return words, weights, sounds
 
 
 def support(records: Records, text: str) -> dict[str, float] | None:
@@ -50,9 +78,29 @@ def support(records: Records, text: str) -> dict[str, float] | None:
     None when the text has no Chinese word the catalogue could know (English, digits): no signal."""
     if not re.search(r"[\u3400-\u9fff]", text):
         return None
-    words, weights = index(records)
+    words, weights, sounds = index(records)
+    text = text[:500].lower()
     found: dict[str, float] = {}
-    for token in tokens.tokenize(text[:500].lower(), words):
+    matched = set()
+    for token in tokens.tokenize(text, words):
+        matched.add(token)
         for slug, weight in weights.get(token, {}).items():
             found[slug] = found.get(slug, 0.0) + weight
+    for word in _homophones(text, sounds, matched):
+        for slug, weight in weights[word].items():
+            found[slug] = found.get(slug, 0.0) + HOMOPHONE_WEIGHT * weight
     return dict(sorted(found.items(), key=lambda kv: -kv[1]))
+
+
+def _homophones(text: str, sounds: dict[tuple[str, ...], list[str]], matched: set[str]) -> list[str]:
+    """Catalogue words the text has in sound but not in writing, sharing at least one character."""
+    heard = [_sound(c) for c in text]
+    found: list[str] = []
+    for size in range(2, LONGEST_WORD + 1):
+        for start in range(len(text) - size + 1):
+            window = text[start:start + size]
+            for word in sounds.get(tuple(heard[start:start + size]), ()):
+                if word != window and word not in matched and any(a == b for a, b in zip(window, word, strict=True)):
+                    matched.add(word)
+                    found.append(word)
+    return found

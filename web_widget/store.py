@@ -21,6 +21,7 @@ create table if not exists unanswered (
 create table if not exists hits (key text not null, at real not null);
 create table if not exists ended_conversations (session text primary key, at real not null);
 create index if not exists hits_key_at on hits (key, at);
+create index if not exists unanswered_at on unanswered (at);
 create table if not exists staff (username text primary key, password_hash text not null, created real not null);
 create table if not exists staff_sessions (token text primary key, username text not null, csrf text not null,
     created real not null, seen real not null);

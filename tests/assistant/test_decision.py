@@ -54,3 +54,24 @@ def test_candidates_without_support_from_the_text_are_not_offered_back():
     weak = {**parse, "intent_ranking": [parse["intent_ranking"][0], {"name": "bundle_hotel", "confidence": 0.1}]}
     assert decide(weak, support={}) == Decision("fallback")
     assert decide(parse, ["hotel"], support={}) == Decision("bundle", ["hotel"])  # named word for word
+
+
+def test_an_unsure_best_the_text_clearly_points_at_is_answered():
+    unsure = parse(("nlu_fallback", 0.5), ("bundle_deregistration", 0.34), ("bundle_company_setup", 0.3))
+    clear = {"deregistration": 8.1, "individual_to_company": 1.7}
+    assert decide(unsure, support=clear) == Decision("bundle", ["deregistration"])
+    # the words point at it, but not clearly more than at another: ask back
+    shared = {"deregistration": 4.9, "company_setup": 4.9}
+    assert decide(unsure, support=shared) == Decision("clarify", ["deregistration", "company_setup"])
+    # the classifier's best is too weak on its own
+    weak = parse(("nlu_fallback", 0.5), ("bundle_deregistration", 0.2), ("greet", 0.1))
+    assert decide(weak, support=clear).kind != "bundle"
+
+
+def test_words_pointing_strongly_at_one_bundle_are_asked_about_not_turned_away():
+    turned_away = parse(("out_of_scope", 1.0), ("bundle_disability", 0.0))
+    assert decide(turned_away, support={"disability": 12.2, "after_death": 3.3}) == Decision("clarify", ["disability"])
+    # a word or two shared with a bundle is not enough: 个体户 in a tax question
+    assert decide(turned_away, support={"individual_business": 4.9, "deregistration": 4.9}) == Decision("fallback")
+    assert decide(turned_away, support={"after_death": 13.0, "retirement": 11.5}) == Decision("fallback")
+    assert decide(turned_away, support=None) == Decision("fallback")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from catalogue import retrieval
 
 
@@ -19,3 +21,17 @@ def test_no_shared_word_is_no_support_and_text_without_chinese_is_no_signal(mini
 def test_the_best_supported_bundle_comes_first(mini_records):
     found = retrieval.support(mini_records, "开个铺子，娃儿也要上户口")
     assert list(found) == ["baby", "shop"] and found["baby"] > found["shop"]
+
+
+def test_a_material_word_points_at_its_bundle_less_than_a_name_or_item_word(mini_records):
+    named = retrieval.support(mini_records, "开个铺子")["shop"]
+    material = retrieval.support(mini_records, "平面图怎么画")["shop"]
+    assert material == pytest.approx(named * retrieval.MATERIAL_WEIGHT)
+
+
+def test_a_word_typed_with_a_same_sounding_character_still_points_at_its_bundle(mini_records):
+    right = retrieval.support(mini_records, "上户口要带啥")
+    typo = retrieval.support(mini_records, "上护口要带啥")  # 户 → 护, both hù
+    assert set(typo) == {"baby"} and typo["baby"] == pytest.approx(right["baby"] * retrieval.HOMOPHONE_WEIGHT)
+    # the same sound with no character in common is not taken for the word
+    assert retrieval.support(mini_records, "尚互扣要带啥") == {}  # shàng hù kòu
