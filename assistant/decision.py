@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from .intents import NLU_FALLBACK, OUT_OF_SCOPE, slug_of
+from .intents import NLU_FALLBACK, OUT_OF_SCOPE, intent_name, slug_of
 
 # When the classifier is unsure, a bundle intent this confident is a candidate worth offering, and
 # a lone candidate this confident is asked about ("您是想办X吗？"). Kept low on purpose: a wrong
@@ -26,6 +26,10 @@ SUPPORTED_MINIMUM = 3.0
 SUPPORT_LEAD = 1.3
 NAMED_SUPPORT = 12.0
 NAMED_LEAD = 1.5
+# A question that names only a broad topic (户口的事, 社保咋个交: support.topics) is asked back among the
+# topic's bundles, even when the classifier is sure of one, unless its other words point at that one
+# at least this much (户口 alone: ask; 生娃上户口: answer).
+TOPIC_SPECIFIC = 1.0
 
 
 @dataclass
@@ -55,7 +59,7 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mappi
             return Decision("intent", intent=top)
         if len(spotted) >= 2 and slug in spotted:
             return Decision("clarify", [slug] + [s for s in spotted if s != slug][:MAX_CANDIDATES - 1])
-        return Decision("bundle", [slug])
+        return _topic_only(ranking, slug, spotted, support) or Decision("bundle", [slug])
     return _unsure(ranking, spotted, support)
 
 
@@ -85,6 +89,19 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
     if lone and confidence.get(lone, 0.0) >= LONE_CANDIDATE_CONFIDENCE:
         return Decision("clarify", [lone])
     return _named_by_text(support) or Decision("fallback")
+
+
+def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
+                support: Mapping[str, float] | None) -> Decision | None:
+    """Ask back among a broad topic's bundles (classifier's order) when the text names the topic and
+    nothing in it points at the classifier's choice; support carries `topics` and `specific`
+    (catalogue.retrieval.Support)."""
+    members = getattr(support, "topics", None)
+    if spotted or not members or getattr(support, "specific", {}).get(slug, 0.0) >= TOPIC_SPECIFIC:
+        return None
+    order = {name: index for index, (name, _) in enumerate(ranking)}
+    ranked = sorted(members, key=lambda s: order.get(intent_name(s), len(order)))
+    return Decision("clarify", ranked[:MAX_CANDIDATES])
 
 
 def _leads(support: Mapping[str, float] | None, slug: str, lead: float, minimum: float) -> bool:

@@ -73,17 +73,42 @@ def index(records: Records) -> tuple[tuple[str, ...], dict[str, dict[str, float]
     return words, weights, sounds
 
 
-def support(records: Records, text: str) -> dict[str, float] | None:
-    """slug → how strongly the text's own words point at that bundle (absent: no support), best first;
-    None when the text has no Chinese word the catalogue could know (English, digits): no signal."""
+class Support(dict):
+    """slug → how strongly the text's own words point at that bundle, best first; with `topics`, the
+    bundles of the broad topics the text names (the catalogue's topics: 户口, 社保, 贷款…; in topic order,
+    each once), and `specific`, the support of the text with those topic words taken out."""
+
+    def __init__(self, weights: dict[str, float], topics: list[str], specific: dict[str, float]) -> None:
+        super().__init__(weights)
+        self.topics = topics
+        self.specific = specific
+
+
+def support(records: Records, text: str) -> Support | None:
+    """What the text's own words point at (absent from it: no support); None when the text has no
+    Chinese word the catalogue could know (English, digits): no signal."""
     if not re.search(r"[\u3400-\u9fff]", text):
         return None
-    words, weights, sounds = index(records)
     text = text[:500].lower()
+    named = [topic for topic in records.get("topics", {}).values() if any(w in text for w in topic["words"])]
+    weights = _weights(records, text)
+    if not named:
+        return Support(weights, [], weights)
+    topic_words = {w for topic in named for w in topic["words"]}
+    members = list(dict.fromkeys(slug for topic in named for slug in topic["bundles"]))
+    return Support(weights, members, _weights(records, text, leave_out=topic_words))
+
+
+def _weights(records: Records, text: str, leave_out: set[str] = frozenset()) -> dict[str, float]:
+    """slug → weight of the text's catalogue words; words holding one of `leave_out` count only when
+    they point at a single bundle (上户口 in 新生儿上户口 says more than 户口)."""
+    words, weights, sounds = index(records)
     found: dict[str, float] = {}
     matched = set()
     for token in tokens.tokenize(text, words):
         matched.add(token)
+        if any(w in token for w in leave_out) and len(weights.get(token, {})) != 1:
+            continue
         for slug, weight in weights.get(token, {}).items():
             found[slug] = found.get(slug, 0.0) + weight
     for word in _homophones(text, sounds, matched):

@@ -74,6 +74,8 @@ FIELDS: dict[str, dict[str, tuple]] = {
     # what people usually need next after a bundle: offered as buttons, never answered in its own right
     "next_steps": {"id": ("id", True, None), "from": ("str", True, None), "to": ("str", True, None),
                    "why": ("str", True, None)},
+    # a broad topic people name without saying which bundle (户口, 社保, 贷款): asked back among its bundles
+    "topics": {"id": ("id", True, None), "words": ("strs", True, None), "bundles": ("strs", True, None)},
 }
 
 ITEM_MATERIAL_FIELDS = {

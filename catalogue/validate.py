@@ -287,11 +287,19 @@ def _check_next_step(clean: dict, check: _Checker, cat: Catalogue) -> None:
         check.error("to", "a bundle is not its own next step")
 
 
+def _check_topic(clean: dict, check: _Checker, cat: Catalogue) -> None:
+    for i, slug in enumerate(clean["bundles"]):
+        _ref(check, cat, "bundles", f"bundles[{i}]", slug)
+    if len(set(clean["bundles"])) < 2:
+        check.error("bundles", "a topic asks back among at least two bundles")
+
+
 _REFERENCE_CHECKS = (
     ("citations", _check_citation),
     *((kind, _check_provenance) for kind in KINDS if kind != "citations"),
     ("materials", _check_material), ("questions", _check_question),
     ("items", _check_item), ("bundles", _check_bundle), ("bundles", _check_promise), ("next_steps", _check_next_step),
+    ("topics", _check_topic),
 )
 
 

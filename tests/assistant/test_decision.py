@@ -75,3 +75,23 @@ def test_words_pointing_strongly_at_one_bundle_are_asked_about_not_turned_away()
     assert decide(turned_away, support={"individual_business": 4.9, "deregistration": 4.9}) == Decision("fallback")
     assert decide(turned_away, support={"after_death": 13.0, "retirement": 11.5}) == Decision("fallback")
     assert decide(turned_away, support=None) == Decision("fallback")
+
+
+class Topical(dict):
+    """What catalogue.retrieval.support gives: weights, the named topics' bundles, the rest's weights."""
+
+    def __init__(self, weights, topics, specific):
+        super().__init__(weights)
+        self.topics, self.specific = topics, specific
+
+
+def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
+    sure = parse(("bundle_hukou_move", 0.86), ("bundle_marriage", 0.05), ("bundle_newborn", 0.03))
+    topic_only = Topical({"hukou_move": 2.0}, ["newborn", "hukou_move", "marriage", "graduate_settlement"], {})
+    assert decide(sure, support=topic_only) == Decision("clarify", ["hukou_move", "marriage", "newborn"])
+    # other words point at the classifier's choice: answered
+    pointed = Topical({"hukou_move": 6.0}, ["newborn", "hukou_move"], {"hukou_move": 4.0})
+    assert decide(sure, support=pointed) == Decision("bundle", ["hukou_move"])
+    # a bundle named word for word, or no topic named: answered
+    assert decide(sure, ["hukou_move"], support=topic_only) == Decision("bundle", ["hukou_move"])
+    assert decide(sure, support={"hukou_move": 2.0}) == Decision("bundle", ["hukou_move"])

@@ -35,3 +35,11 @@ def test_a_word_typed_with_a_same_sounding_character_still_points_at_its_bundle(
     assert set(typo) == {"baby"} and typo["baby"] == pytest.approx(right["baby"] * retrieval.HOMOPHONE_WEIGHT)
     # the same sound with no character in common is not taken for the word
     assert retrieval.support(mini_records, "尚互扣要带啥") == {}  # shàng hù kòu
+
+
+def test_a_named_topic_comes_with_its_bundles_and_the_support_without_its_words(mini_records):
+    found = retrieval.support(mini_records, "证件的事想问下")  # the fixture's topic 证件: baby, shop
+    assert found.topics == ["baby", "shop"] and found.specific == {}
+    found = retrieval.support(mini_records, "开个铺子要啥证件")
+    assert found.topics == ["baby", "shop"] and set(found.specific) == {"shop"}
+    assert retrieval.support(mini_records, "开个铺子").topics == []

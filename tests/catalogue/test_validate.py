@@ -127,7 +127,7 @@ def test_all_errors_are_reported_in_one_run(mini_sources, write_source):
     assert errors(mini_sources) == [
         "b.yaml:2: question 'lonely': field 'options': needs at least two options",
         "c.yaml: field 'widgets': unknown section; expected one of citations, departments, channels, mechanisms, materials, "
-        "questions, items, bundles, next_steps",
+        "questions, items, bundles, next_steps, topics",
         "x.yaml:2: department 'market': field 'id': duplicate id 'market' (first defined in registry.yaml)",
     ]
 
@@ -181,3 +181,16 @@ def test_next_steps_lead_from_and_to_existing_bundles(mini_sources, write_source
         """)
     assert errors(mini_sources) == ["next.yaml:2: next_step 'to_nowhere': field 'to': unknown bundle 'nowhere'",
                                     "next.yaml:3: next_step 'to_itself': field 'to': a bundle is not its own next step"]
+
+
+def test_topics_ask_back_among_existing_bundles(mini_sources, write_source):
+    write_source(mini_sources, "topics.yaml", """\
+        topics:
+          - {id: lonely, words: [户口], bundles: [baby, baby], source: x, region: 推断, checked: null}
+          - {id: astray, words: [社保], bundles: [baby, nowhere], source: x, region: 推断, checked: null}
+          - {id: blank, words: [" "], bundles: [baby, shop], source: x, region: 推断, checked: null}
+        """)
+    assert errors(mini_sources) == [
+        "topics.yaml:2: topic 'lonely': field 'bundles': a topic asks back among at least two bundles",
+        "topics.yaml:3: topic 'astray': field 'bundles[1]': unknown bundle 'nowhere'",
+        "topics.yaml:4: topic 'blank': field 'words': must be a list of non-empty texts"]
