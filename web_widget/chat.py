@@ -69,8 +69,8 @@ def read_text(empty: str = "请输入您要咨询的内容。") -> str:
     """The "text" of a JSON body, refused when missing, blank or longer than CHAT_MAX_CHARS."""
     body = json_body()
     text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not without_format_characters(text).strip():
-        raise BadText(empty)  # nothing visible: spaces, or only zero-width characters
+    if not isinstance(text, str) or not guard(without_format_characters(text)).strip():
+        raise BadText(empty)  # nothing visible: spaces, zero-width or control characters, lone surrogates
     limit = current_app.config["CHAT_MAX_CHARS"]
     if len(text) > limit:
         raise BadText(f"您的问题有{len(text)}个字，太长了，请精简到{limit}字以内再发送。")

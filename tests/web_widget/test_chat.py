@@ -26,9 +26,12 @@ def test_too_long_or_empty_text_is_refused_before_rasa(app):
     response = client.post("/chat/message", json={"text": "开" * 501})
     assert response.status_code == 400
     assert response.json["error"] == "您的问题有501个字，太长了，请精简到500字以内再发送。"
-    for body in ({"text": "   "}, {"text": 42}, [], {"message": "你好"}, {"text": "\u200b\u200d\ufeff "}):
+    for body in ({"text": "   "}, {"text": 42}, [], {"message": "你好"}, {"text": "\u200b\u200d\ufeff "},
+                 {"text": "\u0000\u0001\u001b\u007f"}, {"text": "\u0000\u200b\u0007 "}):
         assert client.post("/chat/message", json=body).status_code == 400
     assert client.post("/chat/message", data="not json").status_code == 400
+    lone_surrogate = client.post("/chat/message", data='{"text": "\\ud800"}', content_type="application/json")
+    assert lone_surrogate.status_code == 400
     huge = client.post("/chat/message", data="{" + " " * 1_000_000 + "}", content_type="application/json")
     assert huge.status_code == 413 and huge.json == {"error": "内容太长了，请精简后再发送。"}
     assert unanswered(app) == []  # nothing was forwarded, so nothing failed
