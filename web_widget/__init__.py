@@ -39,6 +39,7 @@ def config_from_settings() -> dict[str, Any]:
         "LOW_CONFIDENCE": settings.number("YISHI_LOW_CONFIDENCE"),
         "RASA_URLS": settings.rasa_urls(),
         "CHAT_TIMEOUT_S": settings.number("YISHI_CHAT_TIMEOUT_S"),
+        "RASA_IN_FLIGHT": settings.integer("YISHI_RASA_IN_FLIGHT"),
         "CHAT_MAX_CHARS": settings.integer("YISHI_CHAT_MAX_CHARS"),
         "RATE_PER_SESSION": settings.integer("YISHI_RATE_PER_SESSION"),
         "RATE_PER_IP": settings.integer("YISHI_RATE_PER_IP"),

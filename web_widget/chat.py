@@ -4,6 +4,7 @@ polite fallback, and a rate limit, in front of Rasa's REST channel (yishi.rasa_c
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -31,7 +32,8 @@ def session_id(new: bool = False) -> str:
 def rasa() -> RasaClient:
     """The client of this app's Rasa servers (each conversation pinned to one)."""
     config = current_app.config
-    return RasaClient(config["RASA_URLS"], config["RASA_JWT_SECRET"], config["CHAT_TIMEOUT_S"], "yishi-web")
+    return RasaClient(config["RASA_URLS"], config["RASA_JWT_SECRET"], config["CHAT_TIMEOUT_S"], "yishi-web",
+                      config["RASA_IN_FLIGHT"])
 
 
 class BadText(ValueError):
@@ -91,7 +93,8 @@ def _fallback(sid: str, text: str, reason: str):
 
 @bp.post("/message")
 def message():
-    """Body {"text": "…"}: the bot's messages, or a polite fallback; never an error page."""
+    """Body {"text": "…"}: the bot's messages, or a polite fallback within CHAT_TIMEOUT_S; never an error page."""
+    deadline = time.monotonic() + current_app.config["CHAT_TIMEOUT_S"]
     try:
         text = read_text()
     except BadText as exc:
@@ -105,7 +108,7 @@ def message():
         return response, 429
     safe = guard(text)
     try:
-        messages = rasa().send(sid, safe)
+        messages = rasa().send(sid, safe, deadline=deadline)
     except RasaTimeout:
         return _fallback(sid, safe, "timeout")
     except RasaUnavailable:

@@ -1,7 +1,16 @@
 """gunicorn settings for the web app (`gunicorn -c python:web_widget.gunicorn_conf`).
 
+Threaded workers: a chat request spends nearly all its time waiting on Rasa, so each worker keeps many in
+flight (YISHI_WEB_THREADS, sized from the number of Rasa servers) instead of one; a slow client that
+dribbles its headers holds one thread, not the worker. How many chats one worker sends to one Rasa server
+at once is capped (YISHI_RASA_IN_FLIGHT, yishi/rasa_client.py), so a stuck server cannot take every thread.
+
 The access log keeps the path but never the query string or the referrer: a citizen may type a phone
 or ID number into a search (`/api/search?q=…`), and it must not land in a log unmasked.
 """
 
+from yishi import settings
+
+worker_class = "gthread"
+threads = settings.web_threads()
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'

@@ -7,6 +7,8 @@ secret the servers were started with (`--jwt-secret`, HS256).
 
 from __future__ import annotations
 
+import threading
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,36 @@ class RasaTimeout(RasaUnavailable):
     """Rasa did not answer in time."""
 
 
+class _Gate:
+    """This process's limit on one Rasa server: `size` requests in flight and at most `size` more waiting
+    for a place; a request beyond that is turned away at once. So a stuck server holds at most 2 × size
+    of the web worker's threads, whatever the number of visitors pinned to it."""
+
+    def __init__(self, size: int) -> None:
+        self.places = threading.BoundedSemaphore(size)
+        self.waiting = threading.BoundedSemaphore(size)
+
+    def enter(self, deadline: float) -> bool:
+        if not self.waiting.acquire(blocking=False):
+            return False
+        try:
+            return self.places.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            self.waiting.release()
+
+    def leave(self) -> None:
+        self.places.release()
+
+
+_gates: dict[tuple[str, int], _Gate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(url: str, size: int) -> _Gate:
+    with _gates_lock:
+        return _gates.setdefault((url, size), _Gate(size))
+
+
 def pin(urls: list[str], sender: str) -> str:
     """The Rasa server a conversation lives on: a stable choice per sender, so no lock store is needed."""
     return urls[zlib.crc32(sender.encode()) % len(urls)]
@@ -34,6 +66,7 @@ class RasaClient:
     jwt_secret: str = ""
     timeout: float = 8.0
     username: str = "yishi"
+    in_flight: int = 0  # chat messages this process sends to one server at once; 0: no limit
 
     def url_for(self, sender: str) -> str:
         return pin(self.urls, sender)
@@ -53,11 +86,26 @@ class RasaClient:
         except (requests.RequestException, ValueError) as exc:
             raise RasaUnavailable(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from exc
 
-    def send(self, sender: str, text: str, timeout: float | None = None) -> list[dict[str, Any]]:
+    def send(self, sender: str, text: str, timeout: float | None = None,
+             deadline: float | None = None) -> list[dict[str, Any]]:
         """One message through the REST channel of the sender's server: the bot's messages ([] when the
-        action server is down: Rasa answers 200 with nothing)."""
-        messages = self._call("POST", f"{self.url_for(sender)}/webhooks/rest/webhook", timeout,
-                              json={"sender": sender, "message": text})
+        action server is down: Rasa answers 200 with nothing).
+
+        deadline (time.monotonic()): the answer is due by then, waiting for a place among the server's
+        in-flight messages included; RasaTimeout when it cannot be."""
+        url = self.url_for(sender)
+        deadline = deadline if deadline is not None else time.monotonic() + (timeout or self.timeout)
+        gate = _gate(url, self.in_flight) if self.in_flight else None
+        if gate is not None and not gate.enter(deadline):
+            raise RasaTimeout(f"POST {url}/webhooks/rest/webhook: no place free before the deadline")
+        try:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RasaTimeout(f"POST {url}/webhooks/rest/webhook: the deadline passed")
+            messages = self._call("POST", f"{url}/webhooks/rest/webhook", left, json={"sender": sender, "message": text})
+        finally:
+            if gate is not None:
+                gate.leave()
         return messages if isinstance(messages, list) else []
 
     def parse(self, text: str, sender: str = "", timeout: float | None = None) -> dict[str, Any]:
