@@ -16,16 +16,12 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench.load import percentile, rss_mb  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
 
 # One citizen's conversation: a bundle, a situational answer, follow-ups, a switch, small talk,
 # out of scope. Each simulated user runs it again and again, as a new visitor each time.
 CONVERSATION = ["我要开健身房", "是的", "要带什么材料", "要多久", "想开个洗车铺子", "在哪里办", "明天会下雨吗", "谢谢"]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def timed(stack: stack_module.Stack, sender: str, text: str) -> float:
@@ -67,13 +63,6 @@ def many_users(stack: stack_module.Stack, users: int = 20, each: int = 3) -> Non
     wall = time.perf_counter() - started
     print(f"{users} users, {len(times)} messages: {len(times) / wall:.1f} messages/s, p50 {statistics.median(times):.0f} ms, "
           f"p99 {percentile(times, 0.99):.0f} ms  (target ≥ 60 messages/s with p99 ≤ 500 ms)")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def first_message(folder: Path) -> None:

@@ -35,7 +35,8 @@ import requests
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench.chat_bench import CONVERSATION, percentile, rss_mb  # noqa: E402
+from bench.chat_bench import CONVERSATION  # noqa: E402
+from bench.load import Run, WebVisitor, crowd, percentile, tree_mb  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
 from yishi import summaries  # noqa: E402
 
@@ -97,34 +98,6 @@ def seed(stack: stack_module.Stack, web_url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def visitors(web_url: str, users: int, seconds: float, times: list[float], errors: list[str]) -> None:
-    """users visitors chatting for `seconds`; latency of every message (ms) into times."""
-    stop = time.monotonic() + seconds
-    lock = threading.Lock()
-
-    def visitor() -> None:
-        while time.monotonic() < stop:
-            session = requests.Session()
-            for text in CONVERSATION:
-                started = time.perf_counter()
-                try:
-                    response = session.post(f"{web_url}/chat/message", json={"text": text}, timeout=30)
-                    ok = response.status_code == 200 and response.json().get("messages")
-                except requests.RequestException as exc:
-                    ok, response = False, exc
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    times.append(elapsed)
-                    if not ok:
-                        errors.append(str(getattr(response, "status_code", response)))
-
-    threads = [threading.Thread(target=visitor) for _ in range(users)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-
 def console_tab(web_url: str, stop: threading.Event, times: list[float], errors: list[str]) -> None:
     """A staff member's tab reloading the conversation list and the demand page, one after the other."""
     session = requests.Session()
@@ -140,25 +113,27 @@ def console_tab(web_url: str, stop: threading.Event, times: list[float], errors:
 
 
 def rounds(web_url: str, users: int, seconds: float, repeat: int) -> None:
-    plain: list[float] = []
-    busy: list[float] = []
+    plain, busy = Run(), Run()
     console: list[float] = []
     errors: list[str] = []
     for _ in range(repeat):
-        visitors(web_url, users, seconds, plain, errors)
-        stop = threading.Event()
-        tabs = [threading.Thread(target=console_tab, args=(web_url, stop, console, errors)) for _ in range(2)]
-        for tab in tabs:
-            tab.start()
-        visitors(web_url, users, seconds, busy, errors)
-        stop.set()
-        for tab in tabs:
-            tab.join()
-    for name, times in (("without the console", plain), ("with two console tabs", busy)):
-        print(f"  citizens {name}: {len(times)} messages, {len(times) / (seconds * repeat):.1f} msg/s, "
-              f"p50 {statistics.median(times):.0f} ms, p95 {percentile(times, 0.95):.0f} ms")
-    print(f"  ratio of p95s (with / without the console): {percentile(busy, 0.95) / percentile(plain, 0.95):.2f}"
-          f"  (target ≤ 1.2); of p50s: {statistics.median(busy) / statistics.median(plain):.2f}")
+        for target, with_console in ((plain, False), (busy, True)):
+            stop = threading.Event()
+            tabs = [threading.Thread(target=console_tab, args=(web_url, stop, console, errors))
+                    for _ in range(2 if with_console else 0)]
+            for tab in tabs:
+                tab.start()
+            run = crowd(lambda: WebVisitor(web_url), lambda: CONVERSATION, users, seconds)
+            stop.set()
+            for tab in tabs:
+                tab.join()
+            target.times += run.times
+            target.errors += run.errors
+            target.seconds += run.seconds
+    print(f"  citizens without the console: {plain.line()}")
+    print(f"  citizens with two console tabs: {busy.line()}")
+    print(f"  ratio of p95s (with / without the console): {percentile(busy.times, 0.95) / percentile(plain.times, 0.95):.2f}"
+          f"  (target ≤ 1.2); of p50s: {statistics.median(busy.times) / statistics.median(plain.times):.2f}")
     print(f"  console: {len(console)} page loads, p50 {statistics.median(console):.0f} ms, "
           f"p95 {percentile(console, 0.95):.0f} ms; errors: {len(errors)} {sorted(set(errors))[:5]}")
 
@@ -181,12 +156,6 @@ def queries(tracker_db: Path) -> None:
     scan, page = timings.values()
     print(f"  ({events} events; scan / page: {scan / max(page, 0.01):.0f}×)")
     db.close()
-
-
-def tree_mb(pid: int) -> float:
-    """Resident memory of a process and its children (gunicorn's workers, the action server's)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return rss_mb(pid) + sum(tree_mb(int(child)) for child in children)
 
 
 def main() -> None:

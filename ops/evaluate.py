@@ -82,7 +82,17 @@ def main() -> int:
 
     result = run(held, parses[:len(held)], spot, support)
     if blind:
-        result["blind"] = run(blind, parses[len(held):len(held) + len(blind)], spot, support)
+        blind_parses = parses[len(held):len(held) + len(blind)]
+        result["blind"] = run(blind, blind_parses, spot, support)
+        # each file of the blind set on its own: rounds written at different times by different writers
+        files = sorted(args.blind.rglob("*.yml")) if args.blind.is_dir() else [args.blind]
+        start, result["blind"]["files"] = 0, {}
+        for file in files:
+            cases = load_cases(file)
+            if cases:
+                found = evaluate(cases, blind_parses[start:start + len(cases)], spot, support)
+                result["blind"]["files"][file.name] = {k: v for k, v in found.items() if k not in ("errors", "styles")}
+                start += len(cases)
     checked = run(items, parses[len(held) + len(blind):], spot, support)
     result["coverage"] = coverage(checked)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +101,11 @@ def main() -> int:
     if blind:
         print()
         print_report(result["blind"], "blind")
+        print("blind set per file: top-1 / direct / oos-P / oos-R / ask-back / relevant")
+        for name, m in result["blind"]["files"].items():
+            print(f"  {name:24s} " + "  ".join(f"{m[k]:.1%}" if m[k] is not None else "—" for k in (
+                "bundle_top1", "bundle_answered_directly", "oos_precision", "oos_recall", "ask_back_rate",
+                "ask_back_relevant")))
     cover = result["coverage"]
     print(f"\ncoverage: {cover['routed']:.1%} of {cover['cases']} questions \"<item>怎么办/在哪办\" reach a bundle "
           f"that contains the item (or ask back among them); misses: {len(cover['misses'])}")
