@@ -1,6 +1,7 @@
 """The SQL tracker store, with SQLite in WAL mode so a reader never makes turns fall back to memory,
-Rasa's two per-message queries made cheaper without changing what they return, and the console's
-summary tables (yishi/summaries.py) kept in the same transaction as the events they summarise."""
+Rasa's two per-message queries made cheaper without changing what they return, the console's
+summary tables (yishi/summaries.py) kept in the same transaction as the events they summarise, and
+bundle answers stored as references (yishi/lean.py): the citizen got the whole checklist already."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from yishi import summaries
+from catalogue import config as catalogue_config
+from catalogue.live import LiveCatalogue
+from yishi import lean, summaries
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -83,6 +86,28 @@ class WalSQLTrackerStore(SQLTrackerStore):
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa 3.6's SQLTrackerStore.save, storing bundle answers as references (yishi.lean.compact)."""
+        await self.stream_events(tracker)
+        build = self._build()
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = lean.compact(event.as_dict(), build)
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get("name"), action_name=data.get("name"),
+                    data=json.dumps(data)))
+            session.commit()
+
+    def _build(self) -> str | None:
+        """The catalogue build the answers of this turn came from (its build time), if there is one."""
+        try:
+            if not hasattr(self, "_catalogue"):
+                self._catalogue = LiveCatalogue(catalogue_config.db_path())
+            return self._catalogue.meta().get("built_at")
+        except (OSError, LookupError):
+            return None
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         query = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)

@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, session
 
+from catalogue import workdays
 from chattext import guard, without_format_characters
+from yishi import lean
 from yishi.rasa_client import RasaClient, RasaTimeout, RasaUnavailable
 
 from . import store
@@ -143,6 +145,10 @@ def _turn(event: dict[str, Any]) -> dict[str, Any] | None:
         data = event.get("data") or {}
         turn = {"from": "bot", "text": event.get("text"), "buttons": data.get("buttons") or [],
                 "custom": data.get("custom")}
+        if lean.is_lean(turn["custom"]):  # a bundle answer stored as a reference: the list as it is now
+            expanded = lean.expand(turn["custom"], current_app.extensions["catalogue"].records(), workdays.today())
+            if expanded is not None:
+                turn["text"], turn["custom"] = expanded
         return turn if turn["text"] or turn["custom"] or turn["buttons"] else None
     return None
 
