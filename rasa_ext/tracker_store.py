@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
@@ -61,13 +62,13 @@ class WalSQLTrackerStore(SQLTrackerStore):
     def _prepare_summaries(self) -> None:
         """Create the summary tables; fill them from the stored events when they are new or their VERSION
         changed. Two servers starting together: the second waits for the first's write lock, then finds
-        the tables current."""
-        connection = self.engine.raw_connection()
+        the tables current. On SQLite this uses a connection of its own (a long lock wait, outside the pool)."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        connection = sqlite3.connect(self.engine.url.database, timeout=120, isolation_level=None) if sqlite \
+            else self.engine.raw_connection()
         try:
-            if self.engine.dialect.name == "sqlite":
-                connection.driver_connection.isolation_level = None
-                connection.cursor().execute("PRAGMA busy_timeout=120000")
-                connection.cursor().execute("BEGIN IMMEDIATE")
+            if sqlite:
+                connection.execute("BEGIN IMMEDIATE")
             db = _DriverDatabase(connection)
             summaries.create(db)
             if not summaries.is_current(db):
@@ -75,7 +76,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
                 reader.execute("select sender_id, data from events where type_name in ('user', 'bot') "
                                "order by sender_id, id")
                 summaries.rebuild(db, iter(reader.fetchone, None), json.loads)
-            connection.cursor().execute("COMMIT") if self.engine.dialect.name == "sqlite" else connection.commit()
+            connection.execute("COMMIT") if sqlite else connection.commit()
         finally:
             connection.close()
 
