@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request, session
 from catalogue import workdays
 from chattext import guard, without_format_characters
 from yishi import lean
-from yishi.rasa_client import RasaClient, RasaTimeout, RasaUnavailable
+from yishi.rasa_client import RasaBusy, RasaClient, RasaTimeout, RasaUnavailable
 
 from . import store
 
@@ -111,6 +111,8 @@ def message():
     safe = guard(text)
     try:
         messages = rasa().send(sid, safe, deadline=deadline)
+    except RasaBusy:
+        return _fallback(sid, safe, "busy")
     except RasaTimeout:
         return _fallback(sid, safe, "timeout")
     except RasaUnavailable:

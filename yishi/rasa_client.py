@@ -25,14 +25,21 @@ class RasaTimeout(RasaUnavailable):
     """Rasa did not answer in time."""
 
 
+class RasaBusy(RasaTimeout):
+    """This process already has as many messages in flight and waiting for the server as it may."""
+
+
+WAITING = 3  # a server's waiting room holds this many times its places in flight
+
+
 class _Gate:
-    """This process's limit on one Rasa server: `size` requests in flight and at most `size` more waiting
-    for a place; a request beyond that is turned away at once. So a stuck server holds at most 2 × size
-    of the web worker's threads, whatever the number of visitors pinned to it."""
+    """This process's limit on one Rasa server: `size` requests in flight and at most WAITING × size more
+    waiting for a place; a request beyond that is turned away at once. So a stuck server holds at most
+    (1 + WAITING) × size of the web worker's threads, whatever the number of visitors pinned to it."""
 
     def __init__(self, size: int) -> None:
         self.places = threading.BoundedSemaphore(size)
-        self.waiting = threading.BoundedSemaphore(size)
+        self.waiting = threading.BoundedSemaphore(WAITING * size)
 
     def enter(self, deadline: float) -> bool:
         if not self.waiting.acquire(blocking=False):
@@ -97,7 +104,7 @@ class RasaClient:
         deadline = deadline if deadline is not None else time.monotonic() + (timeout or self.timeout)
         gate = _gate(url, self.in_flight) if self.in_flight else None
         if gate is not None and not gate.enter(deadline):
-            raise RasaTimeout(f"POST {url}/webhooks/rest/webhook: no place free before the deadline")
+            raise RasaBusy(f"POST {url}/webhooks/rest/webhook: no place free before the deadline")
         try:
             left = deadline - time.monotonic()
             if left <= 0:

@@ -39,10 +39,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_WEB_PORT", "8000", "the web app's port"),
     Setting("YISHI_WEB_WORKERS", "2", "gunicorn worker processes"),
     Setting("YISHI_WEB_THREADS", "", "threads per worker (each holds one request while it waits on Rasa); empty: "
-            "twice YISHI_RASA_IN_FLIGHT per Rasa server plus 4 for pages and the console"),
-    Setting("YISHI_RASA_IN_FLIGHT", "6", "chat requests one worker keeps in flight to one Rasa server; as many more may "
-            "wait for a place within the chat timeout, the rest get the polite fallback at once: a stuck server holds "
-            "at most twice this many threads"),
+            "four times YISHI_RASA_IN_FLIGHT per Rasa server plus 4 for pages and the console"),
+    Setting("YISHI_RASA_IN_FLIGHT", "6", "chat requests one worker keeps in flight to one Rasa server; three times as "
+            "many may wait for a place within the chat timeout, the rest get the polite fallback at once: a stuck "
+            "server holds at most four times this many threads"),
     Setting("YISHI_PUBLIC_URL", "", "the address citizens reach the web app at (https://…): every absolute link and QR "
             "code uses it, and requests for any other host are refused; empty: http://YISHI_WEB_HOST:YISHI_WEB_PORT"),
     Setting("YISHI_SERVE", "citizen,staff", "which surfaces the web app serves: citizen (API, chat, pages, "
@@ -143,7 +143,7 @@ def rasa_urls() -> list[str]:
 def web_threads() -> int:
     """YISHI_WEB_THREADS, or enough for every Rasa server's chats in flight and waiting, and a few pages besides."""
     return integer("YISHI_WEB_THREADS") if text("YISHI_WEB_THREADS") else \
-        2 * integer("YISHI_RASA_IN_FLIGHT") * len(rasa_urls()) + 4
+        4 * integer("YISHI_RASA_IN_FLIGHT") * len(rasa_urls()) + 4
 
 
 def public_url() -> str:

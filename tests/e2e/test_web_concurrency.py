@@ -24,7 +24,7 @@ TIMEOUT_S = 4  # the chat's deadline in these tests (8 s in production)
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory):
-    """Two Rasa servers and one web worker whose threads (2 × 3 per server + 4 = 16) the tests try to exhaust."""
+    """Two Rasa servers and one web worker whose threads (4 × 3 per server + 4 = 28) the tests try to exhaust."""
     running = stack_module.start(tmp_path_factory.mktemp("two"), rasa_servers=2)
     web = running.start_web(workers=1, extra_env={
         "YISHI_SECRET_KEY": SECRET, "YISHI_CHAT_TIMEOUT_S": str(TIMEOUT_S), "YISHI_RASA_IN_FLIGHT": "3",
@@ -50,7 +50,7 @@ def test_a_frozen_rasa_server_slows_only_its_own_conversations(two):
     stack, web = two
     healthy_url, frozen_url = stack.rasa_urls
     healthy = [visitor_on(web.url, stack.rasa_urls, healthy_url) for _ in range(6)]
-    stuck = [visitor_on(web.url, stack.rasa_urls, frozen_url) for _ in range(10)]  # more than the 6 threads it may hold
+    stuck = [visitor_on(web.url, stack.rasa_urls, frozen_url) for _ in range(14)]  # more than the 12 threads it may hold
     frozen = stack.processes[2]  # the action server, then each Rasa server
     results: dict[int, tuple[float, list]] = {}
 
