@@ -65,6 +65,7 @@ eval: model  ## held-out NLU evaluation (evaluation/heldout.yml)
 bench: model  ## benchmarks (figures, not pass/fail); BENCH_ARGS="--repeat 5 --skip-training" for more 20-user runs
 	@$(PY) bench/catalogue_bench.py
 	@$(PY) bench/chat_bench.py $(BENCH_ARGS)
+	@$(PY) bench/web_bench.py
 	@$(PY) bench/console_bench.py
 
 clean:  ## remove built files (keeps .venv and models)

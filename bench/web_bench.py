@@ -1,6 +1,7 @@
 """The citizens' path, timed (issue 13): HTTP client with cookies → the web app (gunicorn) → Rasa → the
 action server → the tracker store, beside a bare Rasa 3.6 server (a tiny model this script trains:
-whitespace tokens, one count featurizer, DIET for 5 epochs, RulePolicy; in-memory tracker store; one server) measured in the same run. Prints ratios and absolute figures:
+whitespace tokens, one count featurizer, DIET for 5 epochs, RulePolicy; in-memory tracker store; one
+server) measured in the same run. Prints ratios and absolute figures:
 
 - one visitor: the scripted conversation, one visitor after another (p50);
 - 20 visitors: the scripted conversation, and random held-out bundle questions (most answers carry a
