@@ -84,6 +84,29 @@ def action_call() -> dict:
             "tracker_keeps": [e.data for e in tracker.events if isinstance(e, BotUttered)]}
 
 
+def event_types() -> dict:
+    """Event.resolve_by_type for every event type name, an unknown one and the legacy "topic", as Rasa
+    answers and as with the speedup installed; and a conversation deserialised both ways."""
+    from rasa.shared.core.events import Event, deserialise_events
+    from rasa.shared.utils.common import all_subclasses
+
+    from rasa_ext import speedups
+
+    names = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic", "no_such_event"]
+
+    def answers() -> list:
+        return [getattr(Event.resolve_by_type(n, default=BotUttered), "__name__", None) for n in names]
+
+    tracker = DialogueStateTracker("someone", Domain.empty().slots)
+    _session(tracker, ["我要开健身房", "想开个洗车铺子"])
+    stored = [e.as_dict() for e in tracker.events]
+    before, events_before = answers(), [e.as_dict() for e in deserialise_events(stored)]
+    speedups.install()
+    after, events_after = answers(), [e.as_dict() for e in deserialise_events(stored)]
+    return {"names": names, "before": before, "after": after, "events_before": events_before,
+            "events_after": events_after}
+
+
 def nlu_examples(path: str) -> list:
     """The (intent, text) pairs Rasa's own YAML reader finds in an NLU file."""
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
@@ -92,7 +115,8 @@ def nlu_examples(path: str) -> list:
     return sorted([m.get("intent"), m.get("text")] for m in data.training_examples)
 
 
-CHECKS = {"tracker_store": tracker_store, "action_call": action_call, "nlu_examples": nlu_examples}
+CHECKS = {"tracker_store": tracker_store, "action_call": action_call, "event_types": event_types,
+          "nlu_examples": nlu_examples}
 
 if __name__ == "__main__":
     print(json.dumps(CHECKS[sys.argv[1]](*sys.argv[2:]), ensure_ascii=False))

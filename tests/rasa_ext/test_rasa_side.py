@@ -58,3 +58,10 @@ def test_action_calls_leave_earlier_checklists_out_and_nothing_else(rasa_side):
         assert new["data"]["custom"] == {"type": "bundle", "bundle": "gym"}
     # the tracker itself (what the tracker store and the channels get) keeps every checklist
     assert all("checklist" in data["custom"] for data in calls["tracker_keeps"])
+
+
+def test_event_types_resolve_as_rasa_resolves_them(rasa_side):
+    found = rasa_side("event_types")
+    assert len(found["names"]) > 20 and found["after"] == found["before"]
+    assert found["before"][-2:] == [None, "BotUttered"]  # the legacy "topic", an unknown name with a default
+    assert found["events_after"] == found["events_before"] and len(found["events_before"]) > 10
