@@ -15,7 +15,9 @@ Figures, never pass/fail: this machine is shared and noisy, compare the ratios.
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,8 +31,10 @@ sys.path.insert(0, str(PROJECT))
 from assistant.evaluation import load_cases  # noqa: E402
 from bench.chat_bench import CONVERSATION  # noqa: E402
 from bench.load import RestVisitor, Run, WebVisitor, crowd, one_by_one, percentile, tree_mb  # noqa: E402
+from catalogue import config as catalogue_config  # noqa: E402
+from catalogue import db, workdays  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
-from yishi import settings  # noqa: E402
+from yishi import lean, settings  # noqa: E402
 
 BARE_FILES = {
     "config.yml": """\
@@ -100,6 +104,33 @@ def questions() -> list[str]:
     return [c["text"] for c in load_cases(settings.path("YISHI_EVAL_CASES")) if c["kind"] == "bundle"]
 
 
+def stored_sizes(tracker_db: Path) -> str:
+    """Bytes the tracker store holds per conversation, beside what the store before lean events held for the
+    same events: every bundle answer whole (each reference expanded back into the reply it stood for,
+    yishi.lean) and the JSON ASCII-escaped, as Rasa's own store writes it."""
+    records = db.load(db.connect(catalogue_config.db_path()))
+    today = workdays.today()
+    with sqlite3.connect(tracker_db) as tracker:
+        rows = tracker.execute("select sender_id, type_name, data from events").fetchall()
+    conversations = len({sender for sender, _, _ in rows}) or 1
+    stored = before = 0
+    bots_stored = bots_before = bots = 0
+    for _, kind, data in rows:
+        event = json.loads(data)
+        custom = (event.get("data") or {}).get("custom")
+        if lean.is_lean(custom) and (expanded := lean.expand(custom, records, today)) is not None:
+            text, payload = expanded
+            payload.pop("changed")
+            event = {**event, "text": text, "data": {**event["data"], "custom": payload}}
+        now, then = len(data.encode("utf-8")), len(json.dumps(event))
+        stored, before = stored + now, before + then
+        if kind == "bot":
+            bots, bots_stored, bots_before = bots + 1, bots_stored + now, bots_before + then
+    return (f"tracker store: {len(rows)} events in {conversations} conversations; average bot event "
+            f"{bots_stored / max(1, bots):.0f} bytes stored ({bots_before / max(1, bots):.0f} before lean events); "
+            f"{stored / conversations / 1024:.1f} KB per conversation ({before / conversations / 1024:.1f} KB before)")
+
+
 def blocks(run: Run, size: int = 10) -> list[float]:
     return [statistics.median(run.times[i:i + size]) for i in range(0, len(run.times), size)]
 
@@ -149,6 +180,7 @@ def main() -> None:
                   f"held-out throughput {rate(web_real) / rate(bare_many):.2f}×, "
                   f"p99 {percentile(web_real.times, 0.99) / percentile(bare_many.times, 0.99):.2f}×; "
                   f"messages 51–60 {medians[-1] / medians[0]:.2f}× messages 1–10 (≤ 1.2)")
+            print(stored_sizes(stack.tracker_db))
             names = ["action server"] + [f"Rasa server {i + 1}" for i in range(args.rasa_servers)] + ["web app"]
             print("memory: " + ", ".join(f"{n}: {tree_mb(p.pid):.0f} MB" for n, p in zip(names, stack.processes))
                   + f", bare Rasa: {tree_mb(bare_process.pid):.0f} MB")

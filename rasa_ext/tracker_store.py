@@ -89,7 +89,8 @@ class WalSQLTrackerStore(SQLTrackerStore):
         return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa 3.6's SQLTrackerStore.save, storing bundle answers as references (yishi.lean.compact)."""
+        """Rasa 3.6's SQLTrackerStore.save, storing bundle answers as references (yishi.lean.compact) and
+        the JSON as UTF-8 rather than ASCII escapes (what is read back is the same)."""
         await self.stream_events(tracker)
         build = self._build()
         with self.session_scope() as session:
@@ -98,7 +99,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
                 session.add(self.SQLEvent(
                     sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
                     intent_name=data.get("parse_data", {}).get("intent", {}).get("name"), action_name=data.get("name"),
-                    data=json.dumps(data)))
+                    data=json.dumps(data, ensure_ascii=False)))  # UTF-8: a Chinese character in 3 bytes, not 6
             session.commit()
 
     def _build(self) -> str | None:
