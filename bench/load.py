@@ -3,6 +3,7 @@ webhook, percentiles, and the memory of a process with its children."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -32,6 +33,14 @@ def tree_mb(pid: int) -> float:
     """Resident memory of a process and its children (gunicorn's workers, the action server's)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return rss_mb(pid) + sum(tree_mb(int(child)) for child in children)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process and its children have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick + sum(cpu_seconds(int(child)) for child in children)
 
 
 @dataclass

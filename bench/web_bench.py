@@ -30,7 +30,7 @@ sys.path.insert(0, str(PROJECT))
 
 from assistant.evaluation import load_cases  # noqa: E402
 from bench.chat_bench import CONVERSATION  # noqa: E402
-from bench.load import RestVisitor, Run, WebVisitor, crowd, one_by_one, percentile, tree_mb  # noqa: E402
+from bench.load import RestVisitor, Run, WebVisitor, cpu_seconds, crowd, one_by_one, percentile, tree_mb  # noqa: E402
 from catalogue import config as catalogue_config  # noqa: E402
 from catalogue import db, workdays  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
@@ -159,9 +159,16 @@ def main() -> None:
                   f"{args.rasa_servers} Rasa server(s) → action server → SQLite tracker store; beside bare Rasa 3.6 "
                   f"(tiny DIET + RulePolicy model, in-memory tracker store, 1 server), in the same run")
             bare_one = one_by_one(lambda: RestVisitor(bare_url), lambda: ["hello"] * 8, 15)
+            processes = {"web app": stack.processes[-1].pid, "Rasa servers": None, "action server": stack.processes[0].pid}
+            rasa_pids = [p.pid for p in stack.processes[1:-1]]
+            used = {name: (cpu_seconds(pid) if pid else sum(map(cpu_seconds, rasa_pids))) for name, pid in processes.items()}
             web_one = one_by_one(lambda: WebVisitor(web.url), scripted, 15)
+            used = {name: ((cpu_seconds(pid) if pid else sum(map(cpu_seconds, rasa_pids))) - used[name]) * 1000
+                    / len(web_one.times) for name, pid in processes.items()}
             print(f"one visitor, bare Rasa:         {bare_one.line()}")
             print(f"one visitor, Yishi (scripted):  {web_one.line()}")
+            print("  CPU per message: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in used.items())
+                  + " (the rest of the latency is waiting on each other and on the network stack)")
             bare_many = crowd(lambda: RestVisitor(bare_url), lambda: ["hello"] * 8, args.users, args.seconds)
             web_many = crowd(lambda: WebVisitor(web.url), scripted, args.users, args.seconds)
             web_real = crowd(lambda: WebVisitor(web.url), held_out, args.users, args.seconds)
