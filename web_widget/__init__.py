@@ -37,6 +37,7 @@ def config_from_settings() -> dict[str, Any]:
         "TRACKER_DB": str(settings.path("YISHI_TRACKER_DB")),  # read-only, for the console
         "REVIEW_FILE": str(settings.path("YISHI_REVIEW_FILE")),
         "LOW_CONFIDENCE": settings.number("YISHI_LOW_CONFIDENCE"),
+        "DEMAND_CACHE_S": settings.number("YISHI_DEMAND_CACHE_S"),
         "RASA_URLS": settings.rasa_urls(),
         "CHAT_TIMEOUT_S": settings.number("YISHI_CHAT_TIMEOUT_S"),
         "RASA_IN_FLIGHT": settings.integer("YISHI_RASA_IN_FLIGHT"),

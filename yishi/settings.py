@@ -80,6 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_STAFF_MAX_HOURS", "12", "staff session expiry however active, hours"),
     Setting("YISHI_REVIEW_FILE", "review/labelled.yml", "messages labelled in 对话回看, until `yishi review merge`"),
     Setting("YISHI_NLU_DATA", "nlu_data", "the hand-written training data `yishi review merge` adds to"),
+    Setting("YISHI_DEMAND_CACHE_S", "60", "需求 computes its figures at most once in this many seconds per web worker (a "
+            "tab left reloading must not take the CPU citizens' chats need); 0: every time"),
     Setting("YISHI_LOW_CONFIDENCE", "0.6", "对话回看 flags typed messages whose best intent is less confident"),
     Setting("YISHI_BOT_CONFIG", "bot/config.yml", "the Rasa pipeline (the console reads its fallback thresholds)"),
     Setting("YISHI_RESULTS_DIR", "results", "where `make eval`, the conversation tests and the console's 质量 "

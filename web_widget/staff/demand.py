@@ -3,6 +3,8 @@ unmatched questions grouped by wording. Charts are inline SVG drawn here (the CS
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,12 +17,28 @@ from .names import bundle_names
 from .tracker import TrackerMissing
 
 bp = Blueprint("demand", __name__)
+_cache_lock = threading.Lock()
 CHART_HEIGHT, CHART_TOP, CHART_BOTTOM, SLOT = 160, 14, 20, 24
 
 
 def _report() -> dict[str, Any]:
+    """The figures for the requested range, computed at most once per DEMAND_CACHE_S in each worker: a
+    tab left reloading must not take the CPU citizens' chats need (console_bench)."""
     args = request.args
     start, end, problem = tracker.date_range(args.get("start"), args.get("end"))
+    cache: dict[tuple, tuple[float, dict[str, Any]]] = current_app.extensions.setdefault("demand_reports", {})
+    with _cache_lock:
+        kept = cache.get((start, end))
+    if kept is None or time.monotonic() - kept[0] >= current_app.config["DEMAND_CACHE_S"]:
+        kept = (time.monotonic(), _compute(start, end))
+        with _cache_lock:
+            if len(cache) >= 32:
+                cache.clear()
+            cache[(start, end)] = kept
+    return {**kept[1], "problem": problem}
+
+
+def _compute(start, end) -> dict[str, Any]:
     try:
         questions = tracker.questions(current_app.config["TRACKER_DB"], start, end)
         have_tracker = True
@@ -29,9 +47,10 @@ def _report() -> dict[str, Any]:
     unanswered = store.unanswered_between(*tracker.bounds(start, end))
     days, weeks = demand_stats.days(questions, start, end), demand_stats.weeks(questions, start, end)
     texts = [text for _, text in demand_stats.unmatched_texts(questions, unanswered)]
-    return {"start": start, "end": end, "problem": problem, "tracker": have_tracker, "days": days, "weeks": weeks,
+    return {"start": start, "end": end, "tracker": have_tracker, "days": days, "weeks": weeks,
             "bundles": demand_stats.per_bundle(days, weeks), "groups": demand_stats.group(texts), "unmatched": len(texts),
-            "total": sum(d.total for d in days), "fallback": sum(d.fallback for d in days)}
+            "total": sum(d.total for d in days), "fallback": sum(d.fallback for d in days),
+            "as_of": tracker.local(time.time()), "cache_s": current_app.config["DEMAND_CACHE_S"]}
 
 
 @bp.get("/demand")
@@ -54,6 +73,7 @@ def demand_api():
                 "bundles": dict(sorted(p.bundles.items()))}
 
     return jsonify(start=report["start"].isoformat(), end=report["end"].isoformat(), tracker=report["tracker"],
+                   as_of=report["as_of"].isoformat(timespec="seconds"),
                    days=[period(p) for p in report["days"]], weeks=[period(p) for p in report["weeks"]],
                    bundles=report["bundles"],
                    unmatched=[{"text": g.representative, "count": g.count, "examples": [t for t, _ in g.examples]}

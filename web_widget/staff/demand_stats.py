@@ -99,9 +99,12 @@ def unmatched_texts(questions: Iterable[Question], unanswered: Iterable[dict]) -
     app kept when Rasa did not answer at all; each conversation counts a wording once."""
     asked = [(q.sender_id, q.text) for q in questions if q.outcome == "fallback" and q.text.strip()]
     asked += [(u["session"], u["text"]) for u in unanswered if u["text"].strip()]
-    found, seen = [], set()
+    found, seen, forms = [], set(), {}
     for sender, text in asked:  # each visitor counts once per wording, however often they repeat it
-        key = (sender, " ".join(normalize(text).split()))
+        form = forms.get(text)
+        if form is None:  # normalising is slow (character by character): once per distinct text
+            form = forms[text] = " ".join(normalize(text).split())
+        key = (sender, form)
         if key not in seen:
             seen.add(key)
             found.append((sender, text))
@@ -111,8 +114,8 @@ def unmatched_texts(questions: Iterable[Question], unanswered: Iterable[dict]) -
 def group(texts: Iterable[str], limit: int = 20, examples: int = 5) -> list[Group]:
     """The most frequent unmatched questions, grouped by similar wording, largest group first."""
     forms: dict[str, Counter] = {}
-    for text in texts:
-        forms.setdefault(" ".join(normalize(text).split()), Counter())[text.strip()] += 1
+    for text, count in Counter(texts).items():  # normalised once per distinct text
+        forms.setdefault(" ".join(normalize(text).split()), Counter())[text.strip()] += count
     # most asked first, then the shortest (a better representative), then alphabetical for determinism
     distinct = sorted(forms.items(), key=lambda pair: (-sum(pair[1].values()), len(pair[0]), pair[0]))
     groups: list[tuple[dict[str, float], list[tuple[str, int]]]] = []

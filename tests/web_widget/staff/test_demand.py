@@ -153,3 +153,28 @@ def test_dates_far_outside_the_range_are_a_message_not_a_500(client):
         response = client.get(path + "?start=0001-01-01&end=9999-12-31")
         assert response.status_code == 200, path
     assert "超出的已改到这个范围内" in client.get("/staff/demand?start=2026-01-01&end=9999-12-31").get_data(as_text=True)
+
+
+def test_the_figures_are_computed_at_most_once_per_cache_period(console_app, logged_in, tmp_path):
+    from .tracker_events import Tracker, at
+
+    build(tmp_path / "rasa.db")
+    query = "/staff/api/demand?start=2026-11-01&end=2026-11-30"
+
+    def total(client) -> int:
+        return sum(day["total"] for day in client.get(query).json["days"])
+
+    def one_more_question() -> None:
+        tracker = Tracker(tmp_path / "rasa.db")
+        tracker.start("ffffffff", at(20, 9))
+        tracker.user("ffffffff", "想开个小店", [("bundle_shop", 0.9)])
+        tracker.checklist("ffffffff", "shop", "我要开小店")
+        tracker.close()
+
+    cached = logged_in(console_app(TRACKER_DB=str(tmp_path / "rasa.db"), DEMAND_CACHE_S=3600))
+    first = total(cached)
+    one_more_question()
+    assert total(cached) == first  # the figures of a minute ago, not recomputed for every reload
+    assert "数据统计于" in cached.get("/staff/demand?start=2026-11-01&end=2026-11-30").get_data(as_text=True)
+    fresh = logged_in(console_app(TRACKER_DB=str(tmp_path / "rasa.db"), DEMAND_CACHE_S=0, WEB_DB=str(tmp_path / "w2.db")))
+    assert total(fresh) == first + 1
