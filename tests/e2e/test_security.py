@@ -186,6 +186,7 @@ def live(stack, tmp_path_factory):
     web = stack.start_web(extra_env={
         "YISHI_PUBLIC_URL": PUBLIC, "YISHI_SECRET_KEY": SECRET_KEY,
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000",
+        "YISHI_DEMAND_CACHE_S": "0",  # 需求 recomputed on every load: the probes check what each question adds
         "YISHI_CATALOGUE_SOURCES": str(work / "sources"), "YISHI_CATALOGUE_DB": str(work / "catalogue.db"),
         "YISHI_CATALOGUE_STAGING_DB": str(work / "staging.db"), "YISHI_JIEBA_DICT_DIR": str(work / "jieba"),
         "YISHI_RASA_DATA_DIR": str(work / "rasa"), "YISHI_REVIEW_FILE": str(work / "review.yml"),
