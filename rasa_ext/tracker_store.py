@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import sqlite3
 from typing import Any, Iterator, Optional
 
@@ -103,12 +104,15 @@ class WalSQLTrackerStore(SQLTrackerStore):
             session.commit()
 
     def _build(self) -> str | None:
-        """The catalogue build the answers of this turn came from (its build time), if there is one."""
+        """The catalogue build the answers of this turn came from (its build time), if there is one. A
+        catalogue that cannot be read never costs a turn: the reference is stored without its build."""
         try:
             if not hasattr(self, "_catalogue"):
                 self._catalogue = LiveCatalogue(catalogue_config.db_path())
             return self._catalogue.meta().get("built_at")
-        except (OSError, LookupError):
+        except Exception:  # noqa: BLE001 - any failure here must not lose the turn being saved
+            logging.getLogger(__name__).warning("catalogue build unknown; bundle answers stored without it",
+                                                exc_info=True)
             return None
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
