@@ -3,8 +3,8 @@ summary tables rasa_ext/tracker_store.py keeps beside them), read-only.
 
 Every call opens its own read-only connection in autocommit mode and closes it before returning, so
 a staff member reading never holds a transaction open while Rasa writes turns (WAL lets both run).
-JSON fields are picked out inside SQLite: a bundle answer's event is ~30 KB of checklist that the
-lists never need in Python.
+The conversation list and the demand figures read the summary tables only; one conversation's turns
+are read from its events, with the JSON fields picked out inside SQLite.
 """
 
 from __future__ import annotations
