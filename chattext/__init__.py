@@ -88,11 +88,21 @@ def mask_pii(text: str) -> str:
     return _RUN.sub(lambda m: _mask_run(m.group(0)), text)
 
 
+# What other Rasa clients send by themselves when a conversation opens (rasa-webchat's default
+# initPayload, and the plain greeting some send): answered with Yishi's greeting. Only these exact texts;
+# any other typed `/…` stays plain text.
+INIT_PAYLOADS = frozenset({"/get_started", "/greet"})
+GREETING = "/greet"
+
+
 def guard(text: object) -> str:
-    """Typed text made safe for Rasa: masked, without control characters, never a forged `/intent`."""
+    """Typed text made safe for Rasa: masked, without control characters, never a forged `/intent`
+    (a client's standard opening payload, INIT_PAYLOADS, becomes Yishi's greeting)."""
     if not isinstance(text, str):
         return ""
     text = _CONTROL.sub(" ", text).strip()
+    if text in INIT_PAYLOADS:
+        return GREETING
     if text.startswith("/") and not is_button_payload(text):
         text = "／" + text[1:]  # a full-width slash: Rasa's RegexMessageHandler leaves it to NLU
     return mask_pii(text)

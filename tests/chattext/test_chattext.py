@@ -43,6 +43,12 @@ def test_typed_slash_text_cannot_force_an_intent(text, expected):
     assert guard(text) == expected
 
 
+def test_a_clients_standard_opening_payload_is_a_greeting_and_nothing_else_is():
+    assert guard("/get_started") == guard(" /get_started ") == guard("/greet") == "/greet"
+    for text in ("/get_started{\"x\":1}", "/get_started 我的电话13800138000", "/GET_STARTED", "/greet@0.99", "/restart"):
+        assert guard(text).startswith("／"), text  # plain text, as every other typed /…
+
+
 def test_guard_handles_any_input():
     assert guard(None) == ""
     assert guard(42) == ""

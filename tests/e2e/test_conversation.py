@@ -91,3 +91,12 @@ def test_socketio_channel_follows_the_same_contract(stack):
     assert [p["type"] for p in payloads] == ["bundle", "question"]
     assert payloads[0]["bundle"] == "gym" and payloads[0]["checklist"]["after"]["working_days"] == 14
     assert any(m.get("quick_replies") for m in received)
+
+
+def test_a_clients_opening_payload_gets_the_greeting_not_a_fallback(stack, sender, customs):
+    """rasa-webchat and others send /get_started when they connect (issue 15)."""
+    messages = stack.say(sender, "/get_started")
+    assert messages and messages[0]["text"].startswith("您好！我是“一事”智能助手")
+    assert not any(c.get("type") == "fallback" for c in customs(messages))
+    other = stack.say(f"{sender}-2", "/get_started_now")  # anything else typed with a slash is plain text
+    assert not other[0]["text"].startswith("您好！我是“一事”智能助手")
