@@ -56,17 +56,6 @@ PAGE = """select sender_id, first_at, last_at, user_messages, bundles from conve
           where last_at >= ? and first_at < ? order by last_at desc, sender_id limit 50"""
 
 
-class _Db:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        return self.db.execute(sql, params).fetchall()
-
-    def run(self, sql: str, params: dict) -> None:
-        self.db.execute(sql, params)
-
-
 def seed(stack: stack_module.Stack, web_url: str, count: int) -> float:
     """count copies of one real conversation (held through the web app), as stored events and summaries."""
     visitor = requests.Session()
@@ -81,7 +70,7 @@ def seed(stack: stack_module.Stack, web_url: str, count: int) -> float:
     first = rows[0][1]
     now = time.time()
     random.seed(7)
-    database = _Db(db)
+    database = summaries.DbApi(db)
     for _ in range(count):
         copy = f"seeded-{uuid.uuid4().hex}"
         shift = now - random.uniform(60, 27 * 86400) - first

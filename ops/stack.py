@@ -87,20 +87,22 @@ class Stack:
         _wait(f"http://127.0.0.1:{self.actions_port}/health", 60, [process])
         return process
 
-    def start_web(self, workers: int | None = None, extra_env: dict[str, str] | None = None) -> "Web":
+    def start_web(self, workers: int | None = None, extra_env: dict[str, str] | None = None,
+                  folder: Path | None = None) -> "Web":
         """The web app under gunicorn (as `make run` starts it) in front of this stack, on a free loopback port.
 
-        Its web.db, session key and access log live in the stack's folder; stopped with the stack."""
+        Its web.db, session key and logs live in `folder` (default the stack's); stopped with the stack."""
         port = free_port()
-        env = self.env | {"YISHI_WEB_DB": str(self.folder / "web.db"),
-                          "YISHI_SECRET_KEY_FILE": str(self.folder / "secret_key"),
-                          "YISHI_LOG_DIR": str(self.folder)} | (extra_env or {})
+        folder = folder or self.folder
+        env = self.env | {"YISHI_WEB_DB": str(folder / "web.db"),
+                          "YISHI_SECRET_KEY_FILE": str(folder / "secret_key"),
+                          "YISHI_LOG_DIR": str(folder)} | (extra_env or {})
         workers = workers or settings.integer("YISHI_WEB_WORKERS")
-        log = open(self.folder / "web-stdout.log", "a")  # noqa: SIM115 - closed with the process
+        log = open(folder / "web-stdout.log", "a")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "python:web_widget.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--access-logfile", str(self.folder / "web-access.log"),
-             "--error-logfile", str(self.folder / "web.log"), "web_widget:create_app()"],
+             "--workers", str(workers), "--access-logfile", str(folder / "web-access.log"),
+             "--error-logfile", str(folder / "web.log"), "web_widget:create_app()"],
             cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         _wait(f"http://127.0.0.1:{port}/healthz", 60, [process])

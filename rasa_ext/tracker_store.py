@@ -70,7 +70,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
         try:
             if sqlite:
                 connection.execute("BEGIN IMMEDIATE")
-            db = _DriverDatabase(connection)
+            db = summaries.DbApi(connection)
             summaries.create(db)
             if not summaries.is_current(db):
                 reader = connection.cursor()
@@ -91,12 +91,16 @@ class WalSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa 3.6's SQLTrackerStore.save, storing bundle answers as references (yishi.lean.compact) and
-        the JSON as UTF-8 rather than ASCII escapes (what is read back is the same)."""
+        the JSON as UTF-8 rather than ASCII escapes (what is read back is the same), with the console's
+        summaries of the new events in the same transaction."""
         await self.stream_events(tracker)
         build = self._build()
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = lean.compact(event.as_dict(), build)
+            new = list(self._additional_events(session, tracker))
+            stored = [event.as_dict() for event in new]
+            summaries.record(_SessionDatabase(session), tracker.sender_id, stored)
+            for event, whole in zip(new, stored, strict=True):
+                data = lean.compact(whole, build)
                 session.add(self.SQLEvent(
                     sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
                     intent_name=data.get("parse_data", {}).get("intent", {}).get("name"), action_name=data.get("name"),
@@ -118,10 +122,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         query = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
         stored = query.order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar()
-        new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
-        # Rasa adds the events and commits right after this returns: the summaries join that transaction
-        summaries.record(_SessionDatabase(session), tracker.sender_id, [event.as_dict() for event in new])
-        return iter(new)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
 class _SessionDatabase:
@@ -135,18 +136,3 @@ class _SessionDatabase:
 
     def run(self, sql: str, params: dict[str, Any]) -> None:
         self.session.execute(sa.text(sql), params)
-
-
-class _DriverDatabase:
-    """yishi.summaries.Database over a DB-API connection (named parameters, as sqlite3 takes them)."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
-        cursor = self.connection.cursor()
-        cursor.execute(sql, params)
-        return [tuple(row) for row in cursor.fetchall()]
-
-    def run(self, sql: str, params: dict[str, Any]) -> None:
-        self.connection.cursor().execute(sql, params)

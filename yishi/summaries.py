@@ -50,6 +50,22 @@ class Database(Protocol):
     def run(self, sql: str, params: dict[str, Any]) -> None: ...
 
 
+class DbApi:
+    """A Database over a DB-API connection taking named parameters (sqlite3, as the Rasa server's store
+    and the tests and benchmarks use it)."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        cursor = self.connection.cursor()
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+    def run(self, sql: str, params: dict[str, Any]) -> None:
+        self.connection.cursor().execute(sql, params)
+
+
 @dataclass
 class Summary:
     sender_id: str
@@ -187,8 +203,8 @@ def record(db: Database, sender_id: str, events: Iterable[dict[str, Any]]) -> No
     events = [e for e in events if e.get("event") in ("user", "bot")]
     if not events:
         return
-    before = load(db, sender_id)
-    summary = None if before is None else Summary(**asdict(before))
+    summary = load(db, sender_id)
+    existed = summary is not None
     added: dict[int, Question] = {}
     settled: dict[int, Settled] = {}
     for event in events:
@@ -201,7 +217,7 @@ def record(db: Database, sender_id: str, events: Iterable[dict[str, Any]]) -> No
             else:
                 settled[change.seq] = change
     values = asdict(summary)
-    if before is not None:
+    if existed:
         assignments = ", ".join(f"{c} = :{c}" for c in COLUMNS if c != "sender_id")
         db.run(f"update conversation_summaries set {assignments} where sender_id = :sender_id", values)
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 
 import pytest
@@ -16,6 +18,24 @@ def stack(tmp_path_factory):
     running = stack_module.start(tmp_path_factory.mktemp("stack"), actions_package="tests.e2e.slow_actions")
     yield running
     running.stop()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's: no browser downloads by test tools
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's browser tests."""
+    if not os.path.exists(CHROMIUM):  # never skip silently: .ci/run installs it, a developer installs it once
+        raise RuntimeError("Debian's chromium is missing: apt-get install chromium chromium-driver fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -12,15 +10,11 @@ import urllib.request
 
 import pytest
 
-from ops.stack import free_port
 from yishi.settings import home
 
 PROJECT = home()
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = PROJECT / "tests" / "artifacts"
-if not os.path.exists(CHROMIUM):  # never skip silently: .ci/run installs it, a developer installs it once
-    raise RuntimeError("Debian's chromium is missing: apt-get install chromium chromium-driver fonts-noto-cjk")
 
 
 @pytest.fixture(scope="module")
@@ -31,37 +25,11 @@ def web_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def web_url(stack, web_folder):
     """The web app under gunicorn, as `make run` serves it, in front of the test stack."""
-    port = free_port()
-    folder = web_folder
-    env = stack.env | {"YISHI_WEB_DB": str(folder / "web.db"), "YISHI_KIOSK_COUNTDOWN_S": "2",
-                       "YISHI_SECRET_KEY": "browser-tests"}
-    process = subprocess.Popen([str(PROJECT / ".venv/bin/gunicorn"), "-c", "python:web_widget.gunicorn_conf",
-                                "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                "--access-logfile", str(folder / "web-access.log"),
-                                "web_widget:create_app()"], cwd=PROJECT, env=env,
-                               stdout=open(folder / "web.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115 - closed with the process
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)  # noqa: S310
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield chromium
-        chromium.close()
+    web = stack.start_web(workers=2, folder=web_folder,
+                          extra_env={"YISHI_KIOSK_COUNTDOWN_S": "2", "YISHI_SECRET_KEY": "browser-tests"})
+    yield web.url
+    web.process.terminate()
+    web.process.wait(timeout=10)
 
 
 @pytest.fixture

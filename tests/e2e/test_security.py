@@ -35,7 +35,6 @@ from ops.stack import Stack, Web
 from web_widget import create_app
 from web_widget.marks import is_json_api
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, as tests/e2e/test_browser.py uses it
 PUBLIC = "https://yishi.example.gov.cn"
 EVIL = "evil.example"
 STAFF, PASSWORD = "sec.audit", "a long security-suite password"
@@ -571,18 +570,6 @@ def test_demand_counts_each_visitor_once_per_wording(live, staff):
 
 XSS = ["<img src=x onerror=alert(1)>", '"><script>alert(1)</script>', "javascript:alert(1)",
        "<svg/onload=alert(1)>", "'\"><iframe src=javascript:alert(1)>"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield chromium
-        chromium.close()
 
 
 def assert_inert(page, shown: list[str], where: str) -> None:

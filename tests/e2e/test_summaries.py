@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 
-from tests.web_widget.staff.tracker_events import SqliteDatabase
 from yishi import summaries
 
 
@@ -21,7 +20,7 @@ def rebuilt(path) -> tuple[list, list]:
     """The tables folded again from every stored event, in memory."""
     source = sqlite3.connect(path)
     memory = sqlite3.connect(":memory:")
-    db = SqliteDatabase(memory)
+    db = summaries.DbApi(memory)
     summaries.create(db)
     summaries.rebuild(db, source.execute("select sender_id, data from events where type_name in ('user', 'bot') "
                                          "order by sender_id, id"), json.loads)
@@ -62,5 +61,5 @@ def test_a_tracker_store_from_before_the_summaries_is_filled_when_opened(stack, 
                     "WalSQLTrackerStore(dialect='sqlite', db=sys.argv[1])", str(old)], check=True, timeout=120)
     with sqlite3.connect(old) as db:
         kept = tables(db)
-        assert summaries.is_current(SqliteDatabase(db))
+        assert summaries.is_current(summaries.DbApi(db))
     assert kept == rebuilt(old) and any(row[0] == sender for row in kept[0])

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.payloads import is_button_payload
-from tests.web_widget.staff.tracker_events import SqliteDatabase
 from yishi import summaries
 
 BUNDLES = ["gym", "newborn", "car_wash"]
@@ -44,13 +43,13 @@ def stamped(sequence: list[dict]) -> list[dict]:
     return [dict(event, timestamp=1_800_000_000 + i) for i, event in enumerate(sequence)]
 
 
-def database() -> SqliteDatabase:
-    db = SqliteDatabase(sqlite3.connect(":memory:"))
+def database() -> summaries.DbApi:
+    db = summaries.DbApi(sqlite3.connect(":memory:"))
     summaries.create(db)
     return db
 
 
-def tables(db: SqliteDatabase) -> tuple[list, list]:
+def tables(db: summaries.DbApi) -> tuple[list, list]:
     return (db.rows("select * from conversation_summaries order by sender_id", {}),
             db.rows("select * from conversation_questions order by sender_id, seq", {}))
 

@@ -40,8 +40,9 @@ def _find(filters: Filters, page: int, size: int) -> tuple[list[tracker.Summary]
         return None
 
 
-def _page(name: str = "page") -> int:
-    return min(max(1, request.args.get(name, 1, type=int)), 1_000_000)
+def _page() -> int:
+    """The page asked for (?page=N), kept to a sane range."""
+    return min(max(1, request.args.get("page", 1, type=int)), 1_000_000)
 
 
 @bp.get("/conversations")

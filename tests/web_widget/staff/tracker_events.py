@@ -40,19 +40,6 @@ def at(day: int, hour: int, minute: int = 0) -> float:
     return datetime(2026, 11, day, hour, minute, tzinfo=BEIJING).timestamp()
 
 
-class SqliteDatabase:
-    """yishi.summaries.Database over a sqlite3 connection."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        return self.db.execute(sql, params).fetchall()
-
-    def run(self, sql: str, params: dict) -> None:
-        self.db.execute(sql, params)
-
-
 class Tracker:
     """Writes events as SQLTrackerStore does: one row per event, the event as JSON (ASCII-escaped) in data."""
 
@@ -62,7 +49,7 @@ class Tracker:
         self.db.execute(f"pragma journal_mode={journal}")
         if not self.db.execute("select 1 from sqlite_master where name = 'events'").fetchone():
             self.db.executescript(SCHEMA)
-        self.summaries = SqliteDatabase(self.db)
+        self.summaries = summaries.DbApi(self.db)
         summaries.create(self.summaries)
         if not summaries.is_current(self.summaries):
             summaries.rebuild(self.summaries, self.db.execute("select sender_id, data from events order by sender_id, id"),
