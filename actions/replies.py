@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from assistant.payloads import payload
+from catalogue import markdown as md
 from catalogue import report
 from catalogue.checklist import NOTICE
 
@@ -31,10 +32,10 @@ def next_steps(result: dict[str, Any]) -> Reply | None:
 
 def english_intro(result: dict[str, Any]) -> Reply:
     """For a question asked in English: the bundle's English title and summary; the checklist follows in Chinese."""
-    title = result["name_en"] or result["name"]
-    summary = f" {result['summary_en']}" if result["summary_en"] else ""
-    return {"text": f"{title}.{summary}\nThe checklist below is in Chinese, as the service window uses it: you can show it "
-                    "at the window, and staff there will help you. 下面的清单为中文，可直接出示给窗口工作人员。"}
+    summary = f"{result['name_en'] or result['name']}. {result['summary_en'] or ''}".strip()
+    note = ("The checklist below is in Chinese, as the service window uses it: you can show it at the window, and staff "
+            "there will help you. 下面的清单为中文，可直接出示给窗口工作人员。")
+    return {"text": md.blocks(md.escape(summary), note)}
 
 
 def question(result: dict[str, Any], key: str) -> Reply:
@@ -42,7 +43,7 @@ def question(result: dict[str, Any], key: str) -> Reply:
     asked = next(q for q in result["questions"] if q["key"] == key)
     options = [{"value": o["value"], "label": o["label"]} for o in asked["options"]]
     return {
-        "text": f"为了让清单更准确，请问：{asked['text']}",
+        "text": f"为了让清单更准确，请问：{md.escape(asked['text'])}",
         "buttons": [{"title": o["label"], "payload": payload("answer_question", question=key, value=o["value"])}
                     for o in options],
         "json_message": {"type": "question", "bundle": result["slug"], "question": key, "options": options},
@@ -52,7 +53,7 @@ def question(result: dict[str, Any], key: str) -> Reply:
 def clarify(candidates: Iterable[tuple[str, str]]) -> Reply:
     """Asking back: the candidate bundles, plus 都不是."""
     options = [{"bundle": slug, "name": name} for slug, name in candidates]
-    text = (f"您是想办“{options[0]['name']}”吗？" if len(options) == 1
+    text = (f"您是想办“{md.escape(options[0]['name'])}”吗？" if len(options) == 1
             else "我不太确定您说的是哪一件事，是下面哪一个？" if len(options) <= 3
             else "您想办的是哪一种？请点一下：")
     buttons = [{"title": o["name"], "payload": payload("choose_bundle", bundle=o["bundle"])} for o in options]
@@ -86,4 +87,4 @@ def choices(text: str, options: Iterable[tuple[str, str]], intent: str, key: str
 
 def with_notice(text: str) -> Reply:
     """A follow-up answer, ending with the note that the window's current requirements prevail."""
-    return {"text": f"{text}\n{NOTICE}"}
+    return {"text": md.blocks(text, md.escape(NOTICE))}

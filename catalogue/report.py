@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import markdown as md
 from .checklist import Records, checklist
 
 FIGURES = ("steps", "materials", "working_days")
@@ -66,6 +67,7 @@ def region_shares(cat: Records) -> dict[str, float]:
 
 
 def material_line(material: dict) -> str:
+    """One material as a list line (Markdown-escaped): name, originals and copies, whether it applies."""
     count = f"原件{material['originals']}份" if material["originals"] else ""
     if material["copies"]:
         count += f"{'、' if count else ''}复印件{material['copies']}份"
@@ -74,35 +76,37 @@ def material_line(material: dict) -> str:
         marks.append("如适用")
     if material["skip_reason"]:
         marks.append(material["skip_reason"])
-    return f"  □ {material['name']}（{'；'.join(marks)}）"
+    return md.escape(f"{material['name']}（{'；'.join(marks)}）")
 
 
 def checklist_text(result: dict[str, Any]) -> str:
-    """The checklist as plain Chinese text, for channels and terminals that show only text."""
-    lines = [f"【{result['name']}】", result["summary"]]
+    """The checklist as text for channels and terminals without Yishi's card: Markdown blocks (a bold title,
+    paragraphs, `-` lists) that read as plain text too."""
+    parts = [md.title(f"【{result['name']}】"), md.escape(result["summary"])]
     if not result["items"]:
-        lines.append("按您的情况，这件事不需要另外办理审批事项。")
+        parts.append("按您的情况，这件事不需要另外办理审批事项。")
     else:
-        lines.append("包含事项：")
-        for item in result["items"]:
-            mark = "（如适用）" if item["if_applicable"] else ""
-            lines.append(f"  · {item['name']}{mark}——{item['department']['name']}")
-        lines.append(f"需要准备的材料（{len(result['materials'])}份）：")
-        lines += [material_line(m) for m in result["materials"]]
+        parts.append("包含事项：")
+        parts.append(md.bullets(md.escape(f"{item['name']}{'（如适用）' if item['if_applicable'] else ''}"
+                                          f"——{item['department']['name']}") for item in result["items"]))
+        parts.append(f"需要准备的材料（{len(result['materials'])}份）：")
+        parts.append(md.bullets(material_line(m) for m in result["materials"]))
     before, after, saving = result["before"], result["after"], result["saving"]
-    lines.append(f"一次办：跑{after['visits']}次，交{after['materials']}份材料"
-                 f"（分别办：{before['working_days']}个工作日，跑{before['visits']}次，交{before['materials']}份）。")
+    figures = (f"一次办：跑{after['visits']}次，交{after['materials']}份材料"
+               f"（分别办：{before['working_days']}个工作日，跑{before['visits']}次，交{before['materials']}份）。")
     if saving["visits"] > 0 or saving["materials"] > 0 or saving["working_days"] > 0:
-        lines.append(f"少跑{saving['visits']}次、少交{saving['materials']}份材料、少等{saving['working_days']}个工作日。")
-    lines.append("办理时限：" + result["time_limit"]["text"] + "。")
+        figures += f"少跑{saving['visits']}次、少交{saving['materials']}份材料、少等{saving['working_days']}个工作日。"
+    parts.append(figures)
+    parts.append("办理时限：" + md.escape(result["time_limit"]["text"]) + "。")
     if result.get("finish"):
-        lines.append(result["finish"]["text"] + "。")
-    lines.append("办理渠道：" + "；".join(c["name"] for c in result["channels"]))
-    pending = [q["text"] for q in result["questions"] if q["relevant"]]
+        parts.append(md.escape(result["finish"]["text"]) + "。")
+    parts.append("办理渠道：" + "；".join(md.escape(c["name"]) for c in result["channels"]))
+    pending = [md.escape(q["text"]) for q in result["questions"] if q["relevant"]]
     if pending:
-        lines.append("回答这些问题可以让清单更准确：" + " ".join(pending))
+        parts.append("回答这些问题可以让清单更准确：" + " ".join(pending))
     if result.get("next"):
-        lines.append("办完这件事，很多人接着还要办：" + "；".join(f"{n['name']}（{n['why']}）" for n in result["next"]))
-    lines.append(result["basis"]["text"] + "。")
-    lines.append(result["notice"])
-    return "\n".join(lines)
+        parts.append("办完这件事，很多人接着还要办：" + "；".join(md.escape(f"{n['name']}（{n['why']}）")
+                                                   for n in result["next"]))
+    parts.append(md.escape(result["basis"]["text"]) + "。")
+    parts.append(md.escape(result["notice"]))
+    return md.blocks(*parts)

@@ -17,7 +17,7 @@ import hashlib
 import json
 from typing import Any
 
-from catalogue import report
+from catalogue import markdown, report
 from catalogue.checklist import BadAnswer, checklist
 
 LEAN = "lean"  # the marker in a stored payload
@@ -63,5 +63,5 @@ def expand(custom: dict[str, Any], records: dict, today: dt.date | None = None) 
     except BadAnswer:  # an answer the bundle no longer asks about, or an option it no longer offers
         result = checklist(records, slug, {}, today)
     changed = digest(result) != custom.get("digest")
-    text = report.checklist_text(result) + (f"\n{CHANGED}" if changed else "")
+    text = markdown.blocks(report.checklist_text(result), CHANGED if changed else None)
     return text, {"type": "bundle", "bundle": slug, "checklist": result, "changed": changed}

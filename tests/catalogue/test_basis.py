@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from catalogue.checklist import checklist
+from catalogue.markdown import BLANK_LINE
 from catalogue.report import checklist_text
 
 
@@ -66,7 +67,7 @@ def test_the_finish_date_counts_chinese_working_days_from_today(mini_records, to
 
 def test_the_plain_text_carries_time_limit_finish_and_basis(mini_records):
     text = checklist_text(checklist(mini_records, "shop", today=dt.date(2026, 12, 2)))
-    lines = text.splitlines()
+    lines = text.split(BLANK_LINE)  # Markdown paragraphs
     assert "办理时限：承诺3个工作日内办结（不含邮寄时间），依据：四川省测试一件事工作方案（川测〔2024〕1号）。" in lines
     assert "今天提交，预计12月7日前办结。" in lines
     # the bundle itself rests on a Sichuan document; its items and materials on nothing published

@@ -61,7 +61,7 @@ def test_show_json_has_the_contract_fields(capsys, mini_db):
 
 def test_show_text_and_errors(capsys, mini_db):
     code, out, _ = run(capsys, "catalogue", "show", "shop", "--db", str(mini_db))
-    assert code == 0 and out.startswith("【我要开小店】")
+    assert code == 0 and out.startswith("**【我要开小店】**")
     assert "少跑2次、少交4份材料、少等0个工作日" in out
     code, _, err = run(capsys, "catalogue", "show", "nope", "--db", str(mini_db))
     assert code == 1 and "没有这个一件事：nope" in err
