@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from catalogue import browse, retrieval, workdays
 from catalogue.checklist import checklist
-from chattext import is_english, normalize
+from chattext import is_button_payload, is_english, normalize
 
 from . import catalogue_access, replies
 
@@ -38,6 +38,13 @@ async def support(tracker: Tracker) -> dict[str, float] | None:
     return await catalogue_access.call(tracker.sender_id, retrieval.support, text)
 
 
+def asked_in_english(tracker: Tracker) -> bool:
+    """The citizen's own words (the latest typed message, not a button's payload) are English."""
+    typed = next((e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "user"
+                  and not is_button_payload(e.get("text") or "")), "")
+    return is_english(typed)
+
+
 async def bundle_names(tracker: Tracker, slugs: list[str]) -> list[tuple[str, str]]:
     def names(records: dict, wanted: list[str]) -> list[tuple[str, str]]:
         return [(s, records["bundles"][s]["name"]) for s in wanted if s in records["bundles"]]
@@ -49,7 +56,7 @@ async def present(dispatcher: CollectingDispatcher, tracker: Tracker, slug: str,
                   given: dict[str, str]) -> list[dict[str, Any]]:
     """Send the checklist for the answers so far, then the next question that can still change it."""
     result = await catalogue_access.call(tracker.sender_id, checklist, slug, given, workdays.today())
-    if is_english(tracker.latest_message.get("text") or ""):
+    if asked_in_english(tracker):
         dispatcher.utter_message(**replies.english_intro(result))
     dispatcher.utter_message(**replies.bundle(result))
     pending = next((q["key"] for q in result["questions"] if q["relevant"]), None)

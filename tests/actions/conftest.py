@@ -22,8 +22,10 @@ def catalogue(mini_db):
 
 def _tracker(text: str = "", intent: str = "nlu_fallback", ranking: list[tuple[str, float]] | None = None,
             entities: dict[str, str] | None = None, slots: dict[str, Any] | None = None,
-            sender: str = "test-user") -> Tracker:
+            sender: str = "test-user", earlier: tuple[str, ...] = ()) -> Tracker:
+    """A tracker whose latest message is text (parsed as intent/ranking/entities), after the user texts `earlier`."""
     ranking = ranking or [(intent, 0.9)]
+    events = [{"event": "user", "text": typed} for typed in (*earlier, text)]
     return Tracker.from_dict({
         "sender_id": sender,
         "slots": {"bundle": None, "answers": None, "pending_question": None} | (slots or {}),
@@ -33,7 +35,7 @@ def _tracker(text: str = "", intent: str = "nlu_fallback", ranking: list[tuple[s
             "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
             "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
         },
-        "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
+        "events": events, "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None,
     })
 
 

@@ -11,7 +11,7 @@ def test_bundle_intent_gives_the_checklist_then_the_first_question(tracker, run,
     card, question = messages
     assert card["custom"]["type"] == "bundle" and card["custom"]["bundle"] == "shop"
     assert card["custom"]["checklist"]["before"]["materials"] == 11
-    assert card["text"].startswith("【我要开小店】") and card["text"].endswith(NOTICE)
+    assert card["text"].startswith("**【我要开小店】**") and card["text"].endswith(NOTICE)
     assert question["custom"] == {"type": "question", "bundle": "shop", "question": "size",
                                   "options": [{"value": "small", "label": "小"}, {"value": "large", "label": "大"}]}
     assert [b["payload"] for b in question["buttons"]] == [
@@ -77,10 +77,21 @@ def test_yes_with_nothing_pending_asks_what_to_do(tracker, run):
     assert [m["response"] for m in messages] == ["utter_no_context"] and events == []
 
 
+def test_a_button_keeps_the_language_the_citizen_typed_in(tracker, run):
+    """A button's payload (/choose_bundle{"bundle":"shop"}) is Latin letters, but the citizen did not write English."""
+    payload = '/choose_bundle{"bundle":"shop"}'
+    chinese, _ = run(ActionShowBundle(), tracker(payload, intent="choose_bundle", entities={"bundle": "shop"},
+                                                 earlier=("想开个铺子",)))
+    assert chinese[0]["text"].startswith("**【我要开小店】**")
+    english, _ = run(ActionShowBundle(), tracker(payload, intent="choose_bundle", entities={"bundle": "shop"},
+                                                 earlier=("I want to open a shop",)))
+    assert english[0]["text"].startswith("Opening a small shop.")
+
+
 def test_a_question_in_english_gets_the_english_title_and_summary_then_the_chinese_checklist(tracker, run):
     messages, _ = run(ActionShowBundle(), tracker("I want to open a shop", intent="bundle_shop"))
-    assert messages[0]["text"].startswith("Opening a small shop. Open a shop in one go.\nThe checklist below is in Chinese")
-    assert messages[1]["custom"]["type"] == "bundle" and messages[1]["text"].startswith("【我要开小店】")
+    assert messages[0]["text"].startswith("Opening a small shop. Open a shop in one go.\n \nThe checklist below is in Chinese")
+    assert messages[1]["custom"]["type"] == "bundle" and messages[1]["text"].startswith("**【我要开小店】**")
     chinese, _ = run(ActionShowBundle(), tracker("我想开个shop", intent="bundle_shop"))
     assert chinese[0]["custom"]["type"] == "bundle"  # a Chinese-English mix is answered in Chinese
 
