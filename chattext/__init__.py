@@ -88,21 +88,23 @@ def mask_pii(text: str) -> str:
     return _RUN.sub(lambda m: _mask_run(m.group(0)), text)
 
 
-# What other Rasa clients send by themselves when a conversation opens (rasa-webchat's default
-# initPayload, and the plain greeting some send): answered with Yishi's greeting. Only these exact texts;
-# any other typed `/…` stays plain text.
-INIT_PAYLOADS = frozenset({"/get_started", "/greet"})
-GREETING = "/greet"
+# What other Rasa clients send by themselves: when a conversation opens (rasa-webchat's default initPayload,
+# Messenger-style clients' get-started button, the plain greeting some send), answered with Yishi's greeting;
+# and their restart button, answered as 重新开始 (forget the bundle and the answers, keep the transcript).
+# Only these exact texts (and what they become, so that guarding twice changes nothing); any other typed `/…`
+# stays plain text.
+CLIENT_PAYLOADS = {"/get_started": "/greet", "/greet": "/greet", "/start": "/greet",
+                   "/restart": "/start_over", "/start_over": "/start_over"}
 
 
 def guard(text: object) -> str:
     """Typed text made safe for Rasa: masked, without control characters, never a forged `/intent`
-    (a client's standard opening payload, INIT_PAYLOADS, becomes Yishi's greeting)."""
+    (a client's standard opening or restart payload, CLIENT_PAYLOADS, becomes Yishi's greeting or 重新开始)."""
     if not isinstance(text, str):
         return ""
-    text = _CONTROL.sub(" ", text).strip()
-    if text in INIT_PAYLOADS:
-        return GREETING
+    text = _CONTROL.sub(" ", without_format_characters(text)).strip()
+    if text in CLIENT_PAYLOADS:
+        return CLIENT_PAYLOADS[text]
     if text.startswith("/") and not is_button_payload(text):
         text = "／" + text[1:]  # a full-width slash: Rasa's RegexMessageHandler leaves it to NLU
     return mask_pii(text)

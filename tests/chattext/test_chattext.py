@@ -32,7 +32,7 @@ def test_own_button_payloads_pass(text):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("/restart", "／restart"),
+    ("/session_start", "／session_start"),  # Rasa's own restart and session start cannot be forced
     ("/greet@0.99", "／greet@0.99"),
     ('/inform{"city":"<script>alert(1)</script>"}', '／inform{"city":"<script>alert(1)</script>"}'),
     ('/choose_bundle{"bundle":"<b>x</b>"}', '／choose_bundle{"bundle":"<b>x</b>"}'),
@@ -43,9 +43,11 @@ def test_typed_slash_text_cannot_force_an_intent(text, expected):
     assert guard(text) == expected
 
 
-def test_a_clients_standard_opening_payload_is_a_greeting_and_nothing_else_is():
-    assert guard("/get_started") == guard(" /get_started ") == guard("/greet") == "/greet"
-    for text in ("/get_started{\"x\":1}", "/get_started 我的电话13800138000", "/GET_STARTED", "/greet@0.99", "/restart"):
+def test_a_clients_standard_opening_or_restart_payload_is_a_greeting_or_start_over_and_nothing_else_is():
+    assert guard("/get_started") == guard(" /get_started ") == guard("/greet") == guard("/start") == "/greet"
+    assert guard("/restart") == guard("/start_over") == "/start_over"
+    for text in ("/get_started{\"x\":1}", "/get_started 我的电话13800138000", "/GET_STARTED", "/greet@0.99",
+                 "/restart{\"x\":1}", "/session_start", "/restart now"):
         assert guard(text).startswith("／"), text  # plain text, as every other typed /…
 
 
@@ -106,3 +108,10 @@ def test_invisible_characters_are_dropped_and_split_numbers_caught():
     assert mask_pii("13800\u200b138000") == "138****8000"
     assert mask_pii("1101051949\u200d1231002X") == "110105********002X"
     assert mask_pii("138.0013.8000 或 1 3 8 0 0 1 3 8 0 0 0") == "138****8000 或 138****8000"
+
+
+@given(st.one_of(st.text(), st.sampled_from(["/get_started", "/restart", "/start_over", "/greet", " /start ",
+                                              '/choose_bundle{"bundle":"gym"}', "/restart 13800138000"])))
+def test_guarding_twice_changes_nothing(text):
+    """The web app guards a message and Rasa's channel guards it again: the second pass must not alter it."""
+    assert guard(guard(text)) == guard(text)

@@ -35,7 +35,7 @@ def tracker_events(stack, sender) -> list[dict]:
 
 
 def test_typed_slash_text_cannot_force_an_intent_or_set_a_slot(stack, sender, custom_of):
-    for text in ["/restart", "/greet@0.99", '/inform{"city":"<script>alert(1)</script>"}',
+    for text in ["/session_start", "/greet@0.99", '/inform{"city":"<script>alert(1)</script>"}',
                  '/answer_question{"question":"<b>","value":"x"}']:
         messages = stack.say(sender, text)
         assert all("<" not in (m.get("text") or "") for m in messages), text
@@ -46,6 +46,9 @@ def test_typed_slash_text_cannot_force_an_intent_or_set_a_slot(stack, sender, cu
     assert not any(e["event"] == "restart" for e in tracker_events(stack, sender))
     # the buttons' own payloads still work
     assert custom_of(stack.say(sender, '/choose_bundle{"bundle":"gym"}'), "bundle")["bundle"] == "gym"
+    # a Rasa client's restart button is Yishi's 重新开始: the bundle forgotten, the transcript kept (no Rasa restart)
+    assert stack.say(sender, "/restart")[0]["text"].startswith("好的，我们重新开始")
+    assert not any(e["event"] == "restart" for e in tracker_events(stack, sender))
 
 
 def test_no_reply_echoes_user_text_as_markup(stack, sender):
