@@ -73,6 +73,9 @@ def test_widget_answers_with_the_bundle_card(page, web_url):
     ask(page, "我要开健身房")
     card = page.wait_for_selector(".yishi-card", timeout=20000)
     assert card.query_selector(".yishi-card-title").inner_text() == "我要开健身房"
+    # the card, not the checklist's text besides (that is for clients without the card)
+    page.wait_for_selector(".yishi-bot .yishi-choice")
+    assert not [t for t in page.eval_on_selector_all(".yishi-bot", "ns => ns.map(n => n.innerText)") if "【" in t]
     assert "少跑4次、少交16份材料、少等29个工作日" in card.inner_text()
     assert len(card.query_selector_all(".yishi-material input[type=checkbox]")) == 25
     assert "如适用" in card.inner_text() and "本清单仅供参考，以窗口最新要求为准。" in card.inner_text()
@@ -83,6 +86,11 @@ def test_widget_answers_with_the_bundle_card(page, web_url):
     page.wait_for_selector(".yishi-bot .yishi-choice")  # the first situational question, as buttons
     card.scroll_into_view_if_needed()
     shot(page, "widget-card.png")
+    # a follow-up's Markdown text shown as paragraphs and a list, no markup left as characters
+    ask(page, "要带什么材料")
+    answer = page.wait_for_selector(".yishi-bot:has-text('需要准备的材料（25份')", timeout=20000)
+    assert len(answer.query_selector_all("ul li")) == 25
+    assert "**" not in answer.inner_text() and "\\" not in answer.inner_text() and "- " not in answer.inner_text()
 
 
 def test_clarify_by_clicking_and_buttons_stay_usable(page, web_url):

@@ -27,6 +27,31 @@
     return node;
   }
 
+  // A reply's text is Markdown-safe (catalogue/markdown.py): a **title**, paragraphs and "- " lists parted by blank
+  // lines, markup in catalogue text escaped by a backslash. Shown here as elements, every piece as text (no HTML).
+  function unescapeMarkdown(text) { return text.replace(/\\(.)/g, "$1"); }
+
+  function plainText(text) {
+    return unescapeMarkdown(String(text || "").replace(/\*\*(.+?)\*\*/g, "$1")).replace(/^- /gm, "");
+  }
+
+  function renderText(node, text) {
+    var list = null;
+    String(text || "").split("\n").forEach(function (line) {
+      if (!line.trim()) { list = null; return; }
+      if (line.indexOf("- ") === 0) {
+        if (!list) { list = el("ul", "yishi-text-list"); node.appendChild(list); }
+        list.appendChild(el("li", null, unescapeMarkdown(line.slice(2))));
+        return;
+      }
+      list = null;
+      var bold = /^\*\*(.+)\*\*$/.exec(line);
+      var p = el("p", null, null);
+      p.appendChild(bold ? el("strong", null, unescapeMarkdown(bold[1])) : document.createTextNode(unescapeMarkdown(line)));
+      node.appendChild(p);
+    });
+  }
+
   function safeUrl(url) {
     try {
       var parsed = new URL(url, location.href);
@@ -182,7 +207,13 @@
     this.typing.hidden = false;
     this.request("/chat/message", {text: text}).then(function (r) {
       if (r.status !== 200) { self.say({text: (r.data && r.data.error) || "系统繁忙，请稍后再试。"}); return; }
-      (r.data.messages || []).forEach(function (message) { self.say(message); });
+      var messages = r.data.messages || [];
+      messages.forEach(function (message, i) {
+        // Rasa sends a bundle answer as its text, then its payload: the card shows the list, so not the text too
+        var next = messages[i + 1];
+        if (!message.custom && next && !next.text && next.custom && next.custom.type === "bundle") return;
+        self.say(message);
+      });
     }).catch(function () {
       self.say({text: "网络好像断了，请稍后再试，或到区政务服务中心综合窗口咨询，也可以拨打12345。"});
     }).then(function () {
@@ -213,7 +244,7 @@
     if (!message.text && !(message.buttons || []).length) return;
     var bubble = el("div", "yishi-msg yishi-bot");
     bubble.appendChild(el("span", "yishi-visually-hidden", "一事说："));
-    String(message.text || "").split("\n").forEach(function (line) { bubble.appendChild(el("p", null, line)); });
+    renderText(bubble, message.text);
     var buttons = message.buttons || [];
     if (buttons.length) {
       var group = el("div", "yishi-buttons");
@@ -228,7 +259,7 @@
       bubble.appendChild(group);
     }
     this.append(bubble);
-    if (!restoring) this.speak(message.text);
+    if (!restoring) this.speak(plainText(message.text));
   };
 
   Widget.prototype.speak = function (text) {
