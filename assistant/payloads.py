@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 import re
 
+# A client announces it shows the reply contract's custom payloads (the checklist card, …) with this as the
+# metadata of its messages; other clients get text, buttons and links (rasa_ext/channels.py).
+RICH_CONTRACT = {"yishi_contract": "rich"}
+
 BUTTON_INTENTS = ("choose_bundle", "answer_question", "browse", "none_of_these")
 _PAYLOAD = re.compile(r"^/(" + "|".join(BUTTON_INTENTS) + r")(\{.*\})?$", re.S)
 _PAYLOAD_KEYS = {"bundle", "question", "value", "family", "stage"}

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from assistant.payloads import RICH_CONTRACT
+
 Script = Callable[[], list[str]]  # the messages of one new visitor
 
 
@@ -91,7 +93,9 @@ class RestVisitor:
 
     def say(self, text: str) -> str | None:
         try:
-            response = self.session.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
+            # Yishi's web app announces the rich contract; bare Rasa ignores the metadata
+            response = self.session.post(self.url, json={"sender": self.sender, "message": text,
+                                                         "metadata": RICH_CONTRACT}, timeout=60)
         except requests.RequestException as exc:
             return type(exc).__name__
         return None if response.status_code == 200 else str(response.status_code)

@@ -47,7 +47,7 @@ def config_from_settings() -> dict[str, Any]:
         "SECRET_KEY": settings.text("YISHI_SECRET_KEY"),
         "SECRET_KEY_FILE": str(settings.path("YISHI_SECRET_KEY_FILE")),
         "RASA_JWT_SECRET": settings.text("YISHI_RASA_JWT_SECRET"),
-        "WIDGET_ORIGINS": settings.listing("YISHI_WIDGET_ORIGINS"),
+        "WIDGET_ORIGINS": settings.widget_origins(),
         "KIOSK_IDLE_S": settings.integer("YISHI_KIOSK_IDLE_S"),
         "KIOSK_COUNTDOWN_S": settings.integer("YISHI_KIOSK_COUNTDOWN_S"),
         "STAFF_IDLE_S": settings.integer("YISHI_STAFF_IDLE_MIN") * 60,

@@ -16,6 +16,8 @@ from typing import Any
 import jwt
 import requests
 
+from assistant.payloads import RICH_CONTRACT
+
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer, answered with an error, or answered something that is not JSON."""
@@ -109,7 +111,8 @@ class RasaClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RasaTimeout(f"POST {url}/webhooks/rest/webhook: the deadline passed")
-            messages = self._call("POST", f"{url}/webhooks/rest/webhook", left, json={"sender": sender, "message": text})
+            messages = self._call("POST", f"{url}/webhooks/rest/webhook", left,
+                                  json={"sender": sender, "message": text, "metadata": RICH_CONTRACT})
         finally:
             if gate is not None:
                 gate.leave()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,7 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_KIOSK_IDLE_S", "90", "kiosk idle time before the countdown"),
     Setting("YISHI_KIOSK_COUNTDOWN_S", "15", "kiosk countdown before the conversation is wiped"),
     Setting("YISHI_COOKIE_SECURE", "0", "1 behind HTTPS: cookies only over HTTPS"),
-    Setting("YISHI_WIDGET_ORIGINS", "", "other sites (comma-separated HTTPS origins) allowed to embed the widget"),
+    Setting("YISHI_WIDGET_ORIGINS", "", "other sites (comma-separated HTTPS origins; http only for 127.0.0.1 or "
+            "localhost) allowed to embed the widget or to connect another Rasa client over socket.io or REST"),
     # the staff console
     Setting("YISHI_STAFF_IDLE_MIN", "30", "staff session expiry when idle, minutes"),
     Setting("YISHI_STAFF_MAX_HOURS", "12", "staff session expiry however active, hours"),
@@ -134,6 +136,26 @@ def flag(name: str) -> bool:
 def listing(name: str) -> list[str]:
     """A comma-separated setting as a list, blanks dropped."""
     return [part.strip() for part in text(name).split(",") if part.strip()]
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def widget_origins() -> list[str]:
+    """YISHI_WIDGET_ORIGINS: the sites allowed to embed the widget or connect a Rasa client, each an HTTPS origin
+    (scheme, host and port, no path); plain http only for loopback, where the tests serve their host pages."""
+    origins = listing("YISHI_WIDGET_ORIGINS")
+    for origin in origins:
+        try:
+            parts = urlsplit(origin)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            parts = None
+        if parts is None or not parts.hostname or parts.path or parts.query or parts.fragment or parts.username \
+                or parts.scheme not in ("https", "http") or (parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS):
+            raise ValueError(f"YISHI_WIDGET_ORIGINS: {origin!r} is not an HTTPS origin like https://www.example.gov.cn "
+                             "(no path; http:// only for 127.0.0.1 or localhost)")
+    return origins
 
 
 def rasa_urls() -> list[str]:

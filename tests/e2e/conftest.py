@@ -14,8 +14,11 @@ from web_widget import create_app
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    # the actions with one fault injected: catalogue calls of "slow-…" senders sleep (tests/e2e/slow_actions.py)
-    running = stack_module.start(tmp_path_factory.mktemp("stack"), actions_package="tests.e2e.slow_actions")
+    # the actions with one fault injected: catalogue calls of "slow-…" senders sleep (tests/e2e/slow_actions.py);
+    # one loopback site allowed to connect another Rasa client (tests/e2e/test_rasa_webchat.py serves it)
+    allowed = f"http://127.0.0.1:{stack_module.free_port()}"
+    running = stack_module.start(tmp_path_factory.mktemp("stack"), actions_package="tests.e2e.slow_actions",
+                                 extra_env={"YISHI_WIDGET_ORIGINS": allowed})
     yield running
     running.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.payloads import RICH_CONTRACT
 from catalogue.checklist import NOTICE
 
 
@@ -62,7 +63,8 @@ def test_conversation_is_persisted_in_the_sqlite_tracker_store(stack, sender):
     assert user_events == 1
 
 
-def test_socketio_channel_follows_the_same_contract(stack):
+def socketio_talk(rasa_url: str, message: dict, until: str) -> list[dict]:
+    """The bot's messages over socket.io for one user message, up to the first one whose text contains `until`."""
     import asyncio
 
     import socketio
@@ -75,22 +77,36 @@ def test_socketio_channel_follows_the_same_contract(stack):
         @client.on("bot_uttered")
         async def on_bot(data):
             received.append(data)
-            if "custom" in data and data["custom"].get("type") in ("question", "fallback"):
+            if until in (data.get("text") or ""):
                 done.set()
 
         # long-polling: the websocket transport of this python-engineio needs a newer aiohttp than Rasa pins
-        await client.connect(stack.rasa_url, socketio_path="/socket.io", transports=["polling"])
-        await client.emit("user_uttered", {"message": "我要开健身房"})
+        await client.connect(rasa_url, socketio_path="/socket.io", transports=["polling"])
+        await client.emit("user_uttered", message)
         await asyncio.wait_for(done.wait(), timeout=30)
+        await client.sleep(0.5)  # a payload sent after the last text
         await client.disconnect()
         return received
 
-    received = asyncio.run(talk())
-    assert received[0]["text"].startswith("【我要开健身房】")
+    return asyncio.run(talk())
+
+
+def test_socketio_channel_follows_the_same_contract_for_a_client_that_announces_it(stack):
+    received = socketio_talk(stack.rasa_url, {"message": "我要开健身房", "customData": RICH_CONTRACT}, "请问")
+    assert received[0]["text"].startswith("**【我要开健身房】**")
     payloads = [m["custom"] for m in received if "custom" in m]
     assert [p["type"] for p in payloads] == ["bundle", "question"]
     assert payloads[0]["bundle"] == "gym" and payloads[0]["checklist"]["after"]["working_days"] == 14
     assert any(m.get("quick_replies") for m in received)
+
+
+def test_any_other_socketio_client_gets_text_buttons_and_a_link_never_an_empty_message(stack):
+    received = socketio_talk(stack.rasa_url, {"message": "我要开健身房", "customData": {"language": "zh"}}, "请问")
+    assert all(set(m) <= {"text", "quick_replies"} and m.get("text") for m in received), received
+    checklist, question = received
+    assert checklist["text"].startswith("**【我要开健身房】**")
+    assert checklist["text"].endswith("(http://127.0.0.1:8000/checklist/gym)")  # YISHI_PUBLIC_URL's default
+    assert question["text"].startswith("为了让清单更准确，请问：") and question["quick_replies"]
 
 
 def test_a_clients_opening_payload_gets_the_greeting_not_a_fallback(stack, sender, customs):

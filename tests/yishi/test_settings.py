@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from yishi import settings
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -54,3 +56,13 @@ def test_reading_every_setting_writes_nothing(monkeypatch, tmp_path):
 
     config_from_settings()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_widget_origins_are_https_origins_with_plain_http_only_on_loopback(monkeypatch):
+    monkeypatch.setenv("YISHI_WIDGET_ORIGINS", "https://www.longquanyi.gov.cn, http://127.0.0.1:8123,http://localhost:9")
+    assert settings.widget_origins() == ["https://www.longquanyi.gov.cn", "http://127.0.0.1:8123", "http://localhost:9"]
+    for wrong in ("http://www.longquanyi.gov.cn", "https://www.longquanyi.gov.cn/", "https://a.gov.cn/path",
+                  "https://a.gov.cn:port", "www.longquanyi.gov.cn", "*", "https://user@a.gov.cn", "null"):
+        monkeypatch.setenv("YISHI_WIDGET_ORIGINS", f"https://ok.gov.cn,{wrong}")
+        with pytest.raises(ValueError, match="YISHI_WIDGET_ORIGINS"):
+            settings.widget_origins()
