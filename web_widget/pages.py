@@ -35,9 +35,12 @@ def kiosk():
                            countdown_s=current_app.config["KIOSK_COUNTDOWN_S"])
 
 
+VIEW_ARGS = ("print", "large")  # how to show the page: print itself, 大字版
+
+
 def _answers() -> dict[str, str]:
-    """The answers in the query string (`print` only asks the page to print itself)."""
-    return {key: value for key, value in request.args.items() if key != "print"}
+    """The answers in the query string (VIEW_ARGS only say how to show the page)."""
+    return {key: value for key, value in request.args.items() if key not in VIEW_ARGS}
 
 
 class PageError(Exception):
@@ -66,8 +69,11 @@ def _checklist_or_error(slug: str) -> dict:
 def checklist_page(slug: str):
     """The personalised checklist, readable without JavaScript and printable on A4; the QR code's target."""
     result = _checklist_or_error(slug)
-    return render_template("checklist.html", c=result, today=dt.date.today().isoformat(),
-                           qr_url=url_for("pages.qr", slug=slug, **_answers()))
+    large = request.args.get("large") == "1"
+    return render_template("checklist.html", c=result, today=dt.date.today().isoformat(), large=large,
+                           qr_url=url_for("pages.qr", slug=slug, **_answers()),
+                           other_url=url_for("pages.checklist_page", slug=slug, **_answers(),
+                                             **({} if large else {"large": "1"})))
 
 
 @bp.get("/qr/<slug>.svg")

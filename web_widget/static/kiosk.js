@@ -8,13 +8,31 @@
   var count = document.getElementById("idle-count");
   var idleTimer = null, countdownTimer = null;
 
-  var widget = Yishi.init({container: "#chat", title: "一事 · 大厅自助咨询", elderly: true,
-                           readAloud: !!window.speechSynthesis, showQr: true, onActivity: touch});
+  var sheet = document.getElementById("sheet-body");
+  var readAloud = !!window.speechSynthesis;
+  var widget = Yishi.init({container: "#chat", title: "一事 · 大厅自助咨询", elderly: true, readAloud: readAloud,
+                           showQr: true, onActivity: touch, cardContainer: "#sheet-body",
+                           cardPlaceholder: "您要办的事的材料清单会显示在这里。点左边（竖屏：上面）的阶段按钮，或者在对话框里说说您的情况。"});
+  widget.showCard(null);
 
-  function touch() {
-    if (!overlay.hidden) return;
+  // any touch, key or scroll restarts the idle time; during the warning a touch or a key anywhere (but on
+  // 结束并清除) means the person is still here
+  function touch(event) {
+    if (!overlay.hidden) {
+      var person = event && (event.type === "pointerdown" || event.type === "keydown");
+      if (person && !(event.target.closest && event.target.closest("#idle-end"))) stay();
+      return;
+    }
     clearTimeout(idleTimer);
     idleTimer = setTimeout(warn, idleSeconds * 1000);
+  }
+
+  function say(text) {
+    if (!readAloud) return;
+    var utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = "zh-CN";
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(utterance);
   }
 
   function warn() {
@@ -22,6 +40,7 @@
     overlay.hidden = false;
     count.textContent = String(left);
     document.getElementById("idle-stay").focus();
+    say("还在吗？" + left + "秒后将清除本次咨询内容。要继续，请点屏幕。");
     countdownTimer = setInterval(function () {
       left -= 1;
       count.textContent = String(left);
@@ -32,6 +51,7 @@
   function stay() {
     clearInterval(countdownTimer);
     overlay.hidden = true;
+    if (readAloud) window.speechSynthesis.cancel();
     touch();
   }
 
@@ -49,6 +69,12 @@
   }
 
   document.getElementById("idle-stay").addEventListener("click", stay);
+  // the checklist scrolls by large buttons as well as by swiping
+  function page(direction) {
+    sheet.scrollBy({top: direction * sheet.clientHeight * 0.8, behavior: "smooth"});
+  }
+  document.getElementById("sheet-up").addEventListener("click", function () { page(-1); });
+  document.getElementById("sheet-down").addEventListener("click", function () { page(1); });
   document.getElementById("idle-end").addEventListener("click", wipe);
   Array.prototype.forEach.call(document.querySelectorAll(".stage"), function (button) {
     button.addEventListener("click", function () {

@@ -17,7 +17,9 @@
     container: null,               // a CSS selector: render inline there (the kiosk) instead of a bubble
     readAloud: false,              // read replies aloud where the browser can
     showQr: false,                 // show a QR code with each checklist (the kiosk)
-    onActivity: null               // called on every interaction (the kiosk's idle timer)
+    onActivity: null,              // called on every interaction (the kiosk's idle timer)
+    cardContainer: null,           // a CSS selector: show the current checklist there, not in the conversation (the kiosk)
+    cardPlaceholder: ""            // what that place shows before the first checklist and after 重新开始
   };
 
   function el(tag, className, text) {
@@ -158,6 +160,8 @@
   Widget.prototype.applyElderly = function (on) {
     this.elderly = !!on;
     this.root.classList.toggle("yishi-elderly", this.elderly);
+    var place = this.o.cardContainer && document.querySelector(this.o.cardContainer);
+    if (place) place.classList.toggle("yishi-elderly", this.elderly);
     this.elderlyButton.setAttribute("aria-pressed", String(this.elderly));
     try { localStorage.setItem("yishi.elderly", this.elderly ? "1" : "0"); } catch (e) { /* private mode */ }
   };
@@ -187,6 +191,7 @@
     this.activity();
     return this.request("/chat/restart", {}).then(function () {
       self.log.textContent = "";
+      self.showCard(null);
       self.say({text: self.o.greeting});
       self.input.focus();
     });
@@ -237,7 +242,12 @@
   Widget.prototype.say = function (message, restoring) {
     var custom = message.custom;
     if (custom && custom.type === "bundle" && custom.checklist) {
-      this.append(this.card(custom.checklist));
+      if (this.o.cardContainer) {  // the checklist in its own place; the conversation says where it is
+        this.showCard(this.card(custom.checklist));
+        this.say({text: "“" + custom.checklist.name + "”的材料清单已显示在清单区，可以用「上一页」「下一页」翻看。"}, true);
+      } else {
+        this.append(this.card(custom.checklist));
+      }
       return;
     }
     if (custom) return;  // clarify, question, fallback: their text and buttons come in the message before
@@ -260,6 +270,15 @@
     }
     this.append(bubble);
     if (!restoring) this.speak(plainText(message.text));
+  };
+
+  /* The current checklist in options.cardContainer (or its placeholder when card is null). */
+  Widget.prototype.showCard = function (card) {
+    var place = this.o.cardContainer && document.querySelector(this.o.cardContainer);
+    if (!place) return;
+    place.textContent = "";
+    place.appendChild(card || el("p", "yishi-card-placeholder", this.o.cardPlaceholder));
+    place.scrollTop = 0;
   };
 
   Widget.prototype.speak = function (text) {
@@ -312,27 +331,27 @@
     var itemNames = {};
     c.items.forEach(function (i) { itemNames[i.id] = i.name; });
     var list = el("ul", "yishi-materials");
-    c.materials.forEach(function (m, index) {
-      var li = el("li", "yishi-material" + (m.skip ? " yishi-skip" : ""));
-      var id = "yishi-m-" + c.slug + "-" + index + "-" + Math.random().toString(36).slice(2, 7);
+    c.materials.forEach(function (m) {
+      // the whole row is the tick box's label, so the whole row is what a finger touches
+      var row = el("label", "yishi-m-row");
       var tick = el("input");
       tick.type = "checkbox";
-      tick.id = id;
-      var label = el("label", "yishi-m-name");
-      label.htmlFor = id;
-      label.appendChild(el("span", "yishi-visually-hidden", "我已准备："));
-      label.appendChild(document.createTextNode(m.name));
-      li.appendChild(tick);
-      li.appendChild(label);
+      row.appendChild(tick);
+      var name = el("span", "yishi-m-name");
+      name.appendChild(el("span", "yishi-visually-hidden", "我已准备："));
+      name.appendChild(document.createTextNode(m.name));
+      row.appendChild(name);
       var counts = [];
       if (m.originals) counts.push("原件" + m.originals + "份");
       if (m.copies) counts.push("复印件" + m.copies + "份");
-      li.appendChild(el("span", "yishi-m-count", counts.join("、")));
-      if (m.if_applicable) li.appendChild(el("span", "yishi-tag", "如适用"));
-      if (m.skip_reason) li.appendChild(el("span", "yishi-m-skip", m.skip_reason));
+      row.appendChild(el("span", "yishi-m-count", counts.join("、")));
+      if (m.if_applicable) row.appendChild(el("span", "yishi-tag", "如适用"));
+      if (m.skip_reason) row.appendChild(el("span", "yishi-m-skip", m.skip_reason));
       var uses = m.items.map(function (i) { return itemNames[i]; }).filter(Boolean);
-      if (uses.length) li.appendChild(el("span", "yishi-m-uses", "用于：" + uses.join("、")));
-      list.appendChild(li);
+      if (uses.length) row.appendChild(el("span", "yishi-m-uses", "用于：" + uses.join("、")));
+      var item = el("li", "yishi-material" + (m.skip ? " yishi-skip" : ""));
+      item.appendChild(row);
+      list.appendChild(item);
     });
     box.appendChild(list);
     return box;
