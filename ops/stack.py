@@ -35,6 +35,18 @@ def rasa_server_command(model: Path, port: int, jwt_secret: str, log_file: Path)
             "--jwt-secret", jwt_secret, "--jwt-method", "HS256", "--log-file", str(log_file)]
 
 
+def actions_command(port: int, package: str = "actions") -> list[str]:
+    """The action server (listening on loopback with SANIC_HOST=127.0.0.1 in its environment)."""
+    return [str(BIN / "rasa"), "run", "actions", "--actions", package, "-p", str(port)]
+
+
+def web_command(bind: str, workers: int, logs: Path) -> list[str]:
+    """The web app under gunicorn (gthread workers, web_widget/gunicorn_conf.py), its logs in `logs`."""
+    return [str(BIN / "gunicorn"), "-c", "python:web_widget.gunicorn_conf", "--bind", bind, "--workers", str(workers),
+            "--access-logfile", str(logs / "web-access.log"), "--error-logfile", str(logs / "web.log"),
+            "web_widget:create_app()"]
+
+
 @dataclass
 class Stack:
     folder: Path
@@ -78,7 +90,7 @@ class Stack:
         """Start the action server (again, after a test stopped it) and wait until it answers."""
         log = open(self.folder / "actions.log", "a")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "actions", "--actions", self.actions_package, "-p", str(self.actions_port)],
+            actions_command(self.actions_port, self.actions_package),
             cwd=settings.home(), env=self.env, stdout=log, stderr=subprocess.STDOUT)
         if self.processes:
             self.processes[0] = process
@@ -99,11 +111,8 @@ class Stack:
                           "YISHI_LOG_DIR": str(folder)} | (extra_env or {})
         workers = workers or settings.integer("YISHI_WEB_WORKERS")
         log = open(folder / "web-stdout.log", "a")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "python:web_widget.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--access-logfile", str(folder / "web-access.log"),
-             "--error-logfile", str(folder / "web.log"), "web_widget:create_app()"],
-            cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(web_command(f"127.0.0.1:{port}", workers, folder),
+                                   cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         _wait(f"http://127.0.0.1:{port}/healthz", 60, [process])
         return Web(f"http://127.0.0.1:{port}", process, env)
@@ -167,7 +176,7 @@ def start(folder: Path, extra_env: dict[str, str] | None = None, rasa_servers: i
     } | (extra_env or {})
     actions_log = open(folder / "actions.log", "w")  # noqa: SIM115 - closed with the process
     stack.processes.append(subprocess.Popen(
-        [str(BIN / "rasa"), "run", "actions", "--actions", actions_package, "-p", str(stack.actions_port)],
+        actions_command(stack.actions_port, actions_package),
         cwd=home, env=stack.env, stdout=actions_log, stderr=subprocess.STDOUT))
     for index, port in enumerate(stack.rasa_ports):
         rasa_out = open(folder / f"rasa-{index}-stdout.log", "w")  # noqa: SIM115

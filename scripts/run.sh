@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the action server, the Rasa server and the web app; warm them up; Ctrl-C stops all of them.
+# Start the action server, the Rasa servers and the web app under supervisord; warm them up; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f .env ] && set -a && . ./.env && set +a
@@ -24,13 +24,15 @@ key_file="${YISHI_SECRET_KEY_FILE:-build/secret_key}"
 [ -n "${YISHI_SECRET_KEY:-}" ] || [ -s "$key_file" ] \
   || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > "$key_file")
 
-pids=()
+export YISHI_RASA_SERVERS
+export YISHI_LOG_DIR="$(cd "$YISHI_LOG_DIR" && pwd)"
+
+# supervisord (deploy/supervisord.conf) runs every component and restarts one that dies, alone.
 stop() {
   trap - INT TERM EXIT
   echo
   echo "==> stopping"
-  kill "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
+  [ -n "${supervisor:-}" ] && kill -TERM "$supervisor" 2>/dev/null && wait "$supervisor" 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
@@ -43,31 +45,19 @@ wait_for() {  # name url seconds
   exit 1
 }
 
-echo "==> starting the action server on 127.0.0.1:$YISHI_ACTIONS_PORT"
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --actions actions -p "$YISHI_ACTIONS_PORT" \
-  > "$YISHI_LOG_DIR/actions.log" 2>&1 &
-pids+=($!)
-
-for port in "${rasa_ports[@]}"; do
-  echo "==> starting a Rasa server on 127.0.0.1:$port (about 20 s)"
-  .venv/bin/python -m rasa_ext.server run --model models/yishi.tar.gz --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
-    -i 127.0.0.1 -p "$port" --enable-api --jwt-secret "$YISHI_RASA_JWT_SECRET" --jwt-method HS256 \
-    --log-file "$YISHI_LOG_DIR/rasa-$port.log" > "$YISHI_LOG_DIR/rasa-$port.out" 2>&1 &
-  pids+=($!)
-done
-
-echo "==> starting the web app on $YISHI_WEB_HOST:$YISHI_WEB_PORT"
-.venv/bin/gunicorn -c python:web_widget.gunicorn_conf --bind "$YISHI_WEB_HOST:$YISHI_WEB_PORT" --workers "${YISHI_WEB_WORKERS:-2}" \
-  --access-logfile "$YISHI_LOG_DIR/web-access.log" --error-logfile "$YISHI_LOG_DIR/web.log" \
-  "web_widget:create_app()" &
-pids+=($!)
+echo "==> starting the action server (127.0.0.1:$YISHI_ACTIONS_PORT), $YISHI_RASA_SERVERS Rasa servers (about 20 s)" \
+     "and the web app ($YISHI_WEB_HOST:$YISHI_WEB_PORT) under supervisord; logs in $YISHI_LOG_DIR"
+.venv/bin/supervisord -c deploy/supervisord.conf &
+supervisor=$!
 
 wait_for "the action server" "http://127.0.0.1:$YISHI_ACTIONS_PORT/health" 60
-for port in "${rasa_ports[@]}"; do wait_for "the Rasa server on $port" "http://127.0.0.1:$port/" 180; done
+IFS=, read -ra rasa_urls <<< "$YISHI_RASA_URLS"
+for url in "${rasa_urls[@]}"; do wait_for "the Rasa server at $url" "$url/" 180; done
 wait_for "the web app" "http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/healthz" 30
 echo "==> warming up (jieba, the model, the catalogue) so the first citizen is not the slow one"
 .venv/bin/python -m ops.warmup
 
 echo
-echo "Yishi is running: http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/   (kiosk: /kiosk; Ctrl-C stops it)"
-wait -n "${pids[@]}"
+echo "Yishi is running: http://$YISHI_WEB_HOST:$YISHI_WEB_PORT/   (kiosk: /kiosk; Ctrl-C stops it;" \
+     ".venv/bin/supervisorctl -s unix://$YISHI_LOG_DIR/supervisor.sock status shows each component)"
+wait "$supervisor"
