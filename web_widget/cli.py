@@ -1,4 +1,4 @@
-"""`yishi`: the catalogue commands, `yishi staff add` for console accounts and `yishi review merge`."""
+"""`yishi`: the catalogue commands, `yishi staff add` for console accounts, `yishi review merge` and `yishi backup`."""
 
 from __future__ import annotations
 
@@ -62,6 +62,18 @@ def cmd_review_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from yishi.backup import FILES, backup
+
+    copies = backup(Path(args.target))
+    for name, copy in copies:
+        print(f"{copy}\t{FILES[name]} ({name})")
+    if not copies:
+        print("nothing to back up: no SQLite file of Yishi's exists yet", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi (一事) command line")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -83,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     merge.add_argument("--heldout", default=str(settings.path("YISHI_EVAL_CASES").parent),
                        help="a held-out file, or a folder of them: texts that must never be trained on")
     merge.set_defaults(handler=cmd_review_merge)
+    backup = groups.add_parser("backup", help="a consistent copy of the SQLite files, while Yishi runs")
+    backup.add_argument("target", help="the folder to put a new yishi-backup-<time> folder in")
+    backup.set_defaults(handler=cmd_backup)
     return catalogue_cli.run(parser, argv)
 
 
