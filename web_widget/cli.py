@@ -1,4 +1,5 @@
-"""`yishi`: the catalogue commands, `yishi staff add` for console accounts, `yishi review merge` and `yishi backup`."""
+"""`yishi`: the catalogue commands, `yishi staff add` for console accounts, `yishi review merge`, `yishi backup`
+and `yishi retention purge`."""
 
 from __future__ import annotations
 
@@ -74,6 +75,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention_purge(args: argparse.Namespace) -> int:
+    from yishi import retention
+
+    report = retention.purge(settings.path("YISHI_TRACKER_DB"), settings.path("YISHI_WEB_DB"),
+                             args.days if args.days is not None else settings.integer("YISHI_RETENTION_DAYS"),
+                             dry_run=args.dry_run)
+    print(report.line())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yishi", description="Yishi (一事) command line")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -98,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     backup = groups.add_parser("backup", help="a consistent copy of the SQLite files, while Yishi runs")
     backup.add_argument("target", help="the folder to put a new yishi-backup-<time> folder in")
     backup.set_defaults(handler=cmd_backup)
+    retention = groups.add_parser("retention", help="deleting old conversations").add_subparsers(
+        dest="command", required=True)
+    purge = retention.add_parser("purge", help="delete conversations older than YISHI_RETENTION_DAYS (default 180)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.add_argument("--days", type=int, help="instead of YISHI_RETENTION_DAYS")
+    purge.set_defaults(handler=cmd_retention_purge)
     return catalogue_cli.run(parser, argv)
 
 

@@ -5,12 +5,21 @@ flight (YISHI_WEB_THREADS, sized from the number of Rasa servers) instead of one
 dribbles its headers holds one thread, not the worker. How many chats one worker sends to one Rasa server
 at once is capped (YISHI_RASA_IN_FLIGHT, yishi/rasa_client.py), so a stuck server cannot take every thread.
 
+Every worker runs the daily retention purge in a thread (yishi/retention.py; one of them does it each day).
+
 The access log keeps the path but never the query string or the referrer: a citizen may type a phone
 or ID number into a search (`/api/search?q=…`), and it must not land in a log unmasked.
 """
 
-from yishi import settings
+import threading
+
+from yishi import retention, settings
 
 worker_class = "gthread"
 threads = settings.web_threads()
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+
+
+def post_worker_init(worker):
+    """Each worker keeps the retention policy: one of them purges old conversations once a day."""
+    threading.Thread(target=retention.run_daily, args=(worker.log,), name="retention", daemon=True).start()

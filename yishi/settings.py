@@ -60,6 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_RASA_JWT_SECRET", "", "signs the JWT for Rasa's HTTP API (the web app reads history with "
             "it); empty: random per start"),
     Setting("YISHI_LOG_DIR", "build/logs", "server logs"),
+    Setting("YISHI_RETENTION_DAYS", "180", "conversations are deleted this many days after their last event "
+            "(`yishi retention purge`, run daily by the web app); the demand figures are kept per day"),
     Setting("YISHI_MODEL", "models/yishi.tar.gz", "the trained Rasa model"),
     # the web app
     Setting("YISHI_SECRET_KEY", "", "signs the web app's session cookie; empty: read from "

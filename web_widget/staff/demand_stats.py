@@ -47,31 +47,36 @@ class Period:
         return self.fallback / self.total if self.total else 0.0
 
 
-def days(questions: Iterable[Question], start: date, end: date) -> list[Period]:
+Kept = tuple[str, str, str, int]  # (ISO day, outcome, bundle, count) of purged conversations (yishi/retention.py)
+
+
+def days(questions: Iterable[Question], start: date, end: date, kept: Iterable[Kept] = ()) -> list[Period]:
     """Every day from start to end (inclusive), zeros included."""
     periods = {start + timedelta(n): Period(start + timedelta(n), start + timedelta(n))
                for n in range((end - start).days + 1)}
-    return _count(questions, periods, lambda d: d)
+    return _count(questions, kept, periods, lambda d: d)
 
 
-def weeks(questions: Iterable[Question], start: date, end: date) -> list[Period]:
+def weeks(questions: Iterable[Question], start: date, end: date, kept: Iterable[Kept] = ()) -> list[Period]:
     """Every week (Monday to Sunday) touching the range, cut to the range."""
     first = start - timedelta(start.weekday())
     mondays = [first + timedelta(7 * n) for n in range((end - first).days // 7 + 1)]
     periods = {m: Period(max(m, start), min(m + timedelta(6), end)) for m in mondays}  # only days in the range
-    return _count(questions, periods, lambda d: d - timedelta(d.weekday()))
+    return _count(questions, kept, periods, lambda d: d - timedelta(d.weekday()))
 
 
-def _count(questions: Iterable[Question], periods: dict[date, Period], key) -> list[Period]:
-    for q in questions:
-        period = periods.get(key(local(q.at).date()))
+def _count(questions: Iterable[Question], kept: Iterable[Kept], periods: dict[date, Period], key) -> list[Period]:
+    counts = [(local(q.at).date(), q.outcome, q.bundle, 1) for q in questions]
+    counts += [(date.fromisoformat(day), outcome, bundle or None, n) for day, outcome, bundle, n in kept]
+    for day, outcome, bundle, n in counts:
+        period = periods.get(key(day))
         if period is None:
             continue
-        period.total += 1
-        if q.outcome == "bundle":
-            period.bundles[q.bundle] += 1
+        period.total += n
+        if outcome == "bundle":
+            period.bundles[bundle] += n
         else:
-            setattr(period, q.outcome, getattr(period, q.outcome) + 1)
+            setattr(period, outcome, getattr(period, outcome) + n)
     return list(periods.values())
 
 

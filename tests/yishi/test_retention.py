@@ -1,0 +1,109 @@
+"""Retention: old conversations go, new ones stay, and the demand figures of the old ones stay per day."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from web_widget import cli
+from web_widget.staff import demand_stats
+from web_widget.staff import tracker as tracker_reader
+from yishi import retention, summaries
+
+NOW = 1_800_000_000.0  # 2027-01-15 08:00 in Beijing
+DAY = 86400
+
+
+def user(text: str) -> dict:
+    ranking = [{"name": "bundle_gym", "confidence": 0.9}]
+    return {"event": "user", "text": text, "parse_data": {"intent": ranking[0], "intent_ranking": ranking}}
+
+
+def bot(kind: str, bundle: str | None = None) -> dict:
+    return {"event": "bot", "text": "…", "data": {"custom": {"type": kind, **({"bundle": bundle} if bundle else {})}}}
+
+
+def tracker(path, conversations: dict[str, tuple[float, list[dict]]]) -> None:
+    """A tracker store as Rasa's SQL store and Yishi's summaries keep it: events, then the summary tables."""
+    db = sqlite3.connect(path)
+    db.execute("create table events (id integer primary key, sender_id varchar(255) not null, type_name varchar(255) "
+               "not null, timestamp float, intent_name varchar(255), action_name varchar(255), data text)")
+    api = summaries.DbApi(db)
+    summaries.create(api)
+    for sender, (start, events) in conversations.items():
+        stamped = [dict(e, timestamp=start + 60 * i) for i, e in enumerate(events)]
+        db.executemany("insert into events (sender_id, type_name, timestamp, data) values (?, ?, ?, ?)",
+                       [(sender, e["event"], e["timestamp"], json.dumps(e, ensure_ascii=False)) for e in stamped])
+        summaries.record(api, sender, stamped)
+    db.commit()
+    db.close()
+
+
+def web_store(path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("create table unanswered (id integer primary key, at real not null, session text not null, "
+                   "text text not null, reason text not null)")
+        db.execute("create table ended_conversations (session text primary key, at real not null)")
+        db.executemany("insert into unanswered (at, session, text, reason) values (?, ?, ?, ?)",
+                       [(NOW - 200 * DAY, "old", "我的电话138****8000", "timeout"), (NOW - DAY, "new", "新问题", "busy")])
+        db.execute("insert into ended_conversations values ('old', ?)", (NOW - 300 * DAY,))
+
+
+def rows(path, sql: str) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute(sql).fetchall()
+
+
+def test_old_conversations_go_new_ones_stay_and_old_weeks_keep_their_figures(tmp_path):
+    rasa_db, web_db = tmp_path / "rasa.db", tmp_path / "web.db"
+    tracker(rasa_db, {
+        "old-gym": (NOW - 200 * DAY, [user("想开健身房"), bot("bundle", "gym"), user("今天天气"), bot("fallback")]),
+        "old-but-came-back": (NOW - 400 * DAY, [user("想开健身房"), bot("bundle", "gym")]),
+        "new": (NOW - 3 * DAY, [user("想开健身房"), bot("bundle", "gym")]),
+    })
+    # the one that came back wrote again last week: its last event is recent, so it stays whole
+    with sqlite3.connect(rasa_db) as db:
+        db.execute("insert into events (sender_id, type_name, timestamp, data) values ('old-but-came-back', 'user', ?, ?)",
+                   (NOW - 7 * DAY, json.dumps(user("还在吗"), ensure_ascii=False)))
+    web_store(web_db)
+    day = tracker_reader.local(NOW - 200 * DAY).date()  # that day as the console counts days
+    old_day = day.isoformat()
+    before = demand_stats.days(tracker_reader.questions(rasa_db, day, day), day, day)[0]
+
+    dry = retention.purge(rasa_db, web_db, 180, now=NOW, dry_run=True)
+    assert (dry.conversations, dry.events, dry.questions, dry.web_rows) == (1, 4, 2, 2)
+    assert rows(rasa_db, "select count(distinct sender_id) from events") == [(3,)]  # a dry run deletes nothing
+
+    report = retention.purge(rasa_db, web_db, 180, now=NOW)
+    assert (report.conversations, report.events, report.questions, report.web_rows) == (1, 4, 2, 2)
+    assert rows(rasa_db, "select distinct sender_id from events order by 1") == [("new",), ("old-but-came-back",)]
+    for table in ("conversation_summaries", "conversation_questions"):
+        assert "old-gym" not in {r[0] for r in rows(rasa_db, f"select sender_id from {table}")}  # noqa: S608
+    assert rows(web_db, "select session from unanswered") == [("new",)]
+    assert rows(web_db, "select count(*) from ended_conversations") == [(0,)]
+    # the console's figures for that old day: one question for the gym, one fallback; no text, no conversation id
+    kept = retention.daily(rasa_db, old_day, old_day)
+    assert sorted(kept) == [(old_day, "bundle", "gym", 1), (old_day, "fallback", "", 1)]
+    left = tracker_reader.questions(rasa_db, day, day)
+    after = demand_stats.days(left, day, day, kept)[0]
+    assert left == [] and (before.total, before.fallback, before.bundles) == (2, 1, {"gym": 1})
+    assert (after.total, after.fallback, after.bundles) == (before.total, before.fallback, before.bundles)
+    # purging again changes nothing and counts nothing twice
+    assert retention.purge(rasa_db, web_db, 180, now=NOW).conversations == 0
+    assert sorted(retention.daily(rasa_db, old_day, old_day)) == sorted(kept)
+
+
+def test_the_command_line_and_the_daily_claim(tmp_path, monkeypatch, capsys):
+    rasa_db, web_db = tmp_path / "rasa.db", tmp_path / "web.db"
+    tracker(rasa_db, {"ancient": (1_000_000_000.0, [user("想开健身房"), bot("bundle", "gym")])})
+    web_store(web_db)
+    monkeypatch.setenv("YISHI_TRACKER_DB", str(rasa_db))
+    monkeypatch.setenv("YISHI_WEB_DB", str(web_db))
+    assert cli.main(["retention", "purge", "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("would delete: 1 conversations")
+    assert cli.main(["retention", "purge"]) == 0
+    assert capsys.readouterr().out.startswith("deleted: 1 conversations")
+    assert rows(rasa_db, "select count(*) from events") == [(0,)]
+    # one worker of many gets each day's run
+    assert [retention.claim(web_db, "2027-01-15") for _ in range(3)] == [True, False, False]
+    assert retention.claim(web_db, "2027-01-16")
