@@ -32,10 +32,10 @@ def session_id(new: bool = False) -> str:
 
 
 def rasa() -> RasaClient:
-    """The client of this app's Rasa servers (each conversation pinned to one)."""
+    """The client of this app's Rasa servers (each conversation on one while it answers, then on the next)."""
     config = current_app.config
     return RasaClient(config["RASA_URLS"], config["RASA_JWT_SECRET"], config["CHAT_TIMEOUT_S"], "yishi-web",
-                      config["RASA_IN_FLIGHT"])
+                      config["RASA_IN_FLIGHT"], failover=True)
 
 
 class BadText(ValueError):

@@ -7,9 +7,9 @@ secret the servers were started with (`--jwt-secret`, HS256).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +64,68 @@ def _gate(url: str, size: int) -> _Gate:
         return _gates.setdefault((url, size), _Gate(size))
 
 
+def ranking(urls: list[str], sender: str) -> list[str]:
+    """Every server in one conversation's order of preference (rendezvous hashing): the first is its home, the
+    next takes it while the home is down. A failure moves only the failed server's conversations, and each of them
+    to a server chosen by its own hash, so they spread over the healthy ones."""
+    return sorted(urls, key=lambda url: hashlib.blake2b(f"{url}\n{sender}".encode(), digest_size=8).digest(),
+                  reverse=True)
+
+
 def pin(urls: list[str], sender: str) -> str:
-    """The Rasa server a conversation lives on: a stable choice per sender, so no lock store is needed."""
-    return urls[zlib.crc32(sender.encode()) % len(urls)]
+    """The Rasa server a conversation lives on while it is healthy: a stable choice per sender, so two servers
+    never take one conversation at once (Rasa's in-memory lock store is per server)."""
+    return ranking(urls, sender)[0]
+
+
+PROBE_S = 0.5  # how often each web worker asks every Rasa server whether it answers
+PROBE_TIMEOUT_S = 1.0  # a server slower than this to say hello counts as down: a failure is seen within 1.5 s
+
+
+class Health:
+    """This process's view of which Rasa servers answer (the embedded profile's router; in the city profile the
+    load balancer does this, deploy/). A thread asks each server's `/` every PROBE_S; a failed or slow answer, or a
+    chat request that fails, marks it down; a good answer marks it up again."""
+
+    def __init__(self, urls: tuple[str, ...]) -> None:
+        self.urls = urls
+        self.down: dict[str, float] = {}
+        self.lock = threading.Lock()
+        threading.Thread(target=self._probe, name="rasa-health", daemon=True).start()
+
+    def is_up(self, url: str) -> bool:
+        with self.lock:
+            return url not in self.down
+
+    def mark(self, url: str, up: bool) -> None:
+        with self.lock:
+            if up:
+                self.down.pop(url, None)
+            else:
+                self.down.setdefault(url, time.monotonic())
+
+    def _probe(self) -> None:
+        while True:
+            for url in self.urls:
+                try:
+                    up = requests.get(f"{url}/", timeout=PROBE_TIMEOUT_S).status_code == 200
+                except requests.RequestException:
+                    up = False
+                self.mark(url, up)
+            time.sleep(PROBE_S)
+
+
+_health: dict[tuple[str, ...], Health] = {}
+_health_lock = threading.Lock()
+
+
+def health(urls: list[str]) -> Health:
+    """The one Health of this process for these servers, started on first use."""
+    with _health_lock:
+        key = tuple(urls)
+        if key not in _health:
+            _health[key] = Health(key)
+        return _health[key]
 
 
 @dataclass(frozen=True)
@@ -76,9 +135,15 @@ class RasaClient:
     timeout: float = 8.0
     username: str = "yishi"
     in_flight: int = 0  # chat messages this process sends to one server at once; 0: no limit
+    failover: bool = False  # move a conversation to its next server while its own does not answer (Health)
 
     def url_for(self, sender: str) -> str:
-        return pin(self.urls, sender)
+        """The sender's home server, or with failover the first of its servers that answers (home when none does)."""
+        if not self.failover or len(self.urls) == 1:
+            return pin(self.urls, sender)
+        servers = ranking(self.urls, sender)
+        state = health(self.urls)
+        return next((url for url in servers if state.is_up(url)), servers[0])
 
     def auth(self) -> dict[str, str]:
         """The header for Rasa's HTTP API."""
@@ -102,8 +167,23 @@ class RasaClient:
 
         deadline (time.monotonic()): the answer is due by then, waiting for a place among the server's
         in-flight messages included; RasaTimeout when it cannot be."""
-        url = self.url_for(sender)
         deadline = deadline if deadline is not None else time.monotonic() + (timeout or self.timeout)
+        url = self.url_for(sender)
+        try:
+            return self._send(url, sender, text, deadline)
+        except RasaBusy:
+            raise
+        except RasaUnavailable as exc:
+            if self.failover and len(self.urls) > 1:
+                health(self.urls).mark(url, False)  # a failed or slow request counts
+                # a server that refused the connection never saw the message: the next one may take it at once
+                if isinstance(exc.__cause__, requests.ConnectionError) and not isinstance(exc, RasaTimeout):
+                    retry = self.url_for(sender)
+                    if retry != url:
+                        return self._send(retry, sender, text, deadline)
+            raise
+
+    def _send(self, url: str, sender: str, text: str, deadline: float) -> list[dict[str, Any]]:
         gate = _gate(url, self.in_flight) if self.in_flight else None
         if gate is not None and not gate.enter(deadline):
             raise RasaBusy(f"POST {url}/webhooks/rest/webhook: no place free before the deadline")

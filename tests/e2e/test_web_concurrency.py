@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -16,6 +17,7 @@ import requests
 from flask import Flask
 
 from ops import stack as stack_module
+from yishi import settings
 from yishi.rasa_client import pin
 
 SECRET = "concurrency-tests"
@@ -105,3 +107,46 @@ def test_clients_dribbling_their_headers_do_not_starve_the_others(two):
         stop.set()
         for thread in slow:
             thread.join(timeout=5)
+
+
+def bundle_of(messages: list[dict]) -> dict | None:
+    return next((m["custom"]["checklist"] for m in messages if (m.get("custom") or {}).get("type") == "bundle"), None)
+
+
+@pytest.mark.parametrize("failure", ["frozen", "killed"])
+def test_a_failed_server_s_conversations_continue_on_the_other_with_their_history(two, failure):
+    """Issue 14, req 2 (the embedded profile's router): once the web app has seen a server fail (within 2 s), its
+    conversations go to the next server, which reads them from the shared tracker store; they come back after."""
+    stack, web = two
+    home = stack.rasa_urls[1]
+    visitors = [visitor_on(web.url, stack.rasa_urls, home) for _ in range(6)]
+    for visitor in visitors:  # each starts a conversation on its home server: a checklist, then a question
+        reply = visitor.post(f"{web.url}/chat/message", json={"text": "想开个洗车铺子"}, timeout=30).json()["messages"]
+        assert bundle_of(reply)["slug"] == "car_wash"
+    process = stack.processes[2]
+    if failure == "frozen":
+        os.kill(process.pid, signal.SIGSTOP)
+    else:
+        process.kill()
+        process.wait(timeout=10)
+    try:
+        time.sleep(2.0)  # the web app sees the failure within 2 s (yishi/rasa_client.py: PROBE_S + PROBE_TIMEOUT_S)
+        answer = '/answer_question{"question":"has_licence","value":"yes"}'
+        for visitor in visitors:  # no fallback: the other server answers, with the conversation's history
+            reply = visitor.post(f"{web.url}/chat/message", json={"text": answer}, timeout=30).json()["messages"]
+            checklist = bundle_of(reply)
+            assert checklist and checklist["slug"] == "car_wash", reply
+            assert {q["key"]: q["answer"] for q in checklist["questions"]}["has_licence"] == "yes"
+    finally:
+        if failure == "frozen":
+            os.kill(process.pid, signal.SIGCONT)
+        else:
+            stack.processes[2] = subprocess.Popen(
+                stack_module.rasa_server_command(settings.path("YISHI_MODEL"), stack.rasa_ports[1], stack.jwt_secret,
+                                                 stack.folder / "rasa-1-again.log"),
+                cwd=settings.home(), env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            stack_module._wait(f"{home}/", 180, [stack.processes[2]])
+    time.sleep(2.0)  # back home once it answers again
+    for visitor in visitors:
+        reply = visitor.post(f"{web.url}/chat/message", json={"text": "要带哪些材料"}, timeout=30).json()["messages"]
+        assert "需要准备的材料" in reply[0]["text"], reply
