@@ -1,0 +1,57 @@
+"""The deployment files in deploy/ as they ship: systemd units that systemd accepts, an nginx site that nginx
+accepts, and only settings that exist."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from yishi import settings
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    if found is None:  # never skip silently: make browser installs them
+        raise RuntimeError(f"{name} is missing: apt-get install {'systemd' if 'systemd' in name else name}")
+    return found
+
+
+@pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").iterdir()))
+def test_systemd_accepts_every_unit(unit, tmp_path):
+    result = subprocess.run([tool("systemd-analyze"), "verify", "--man=no", str(DEPLOY / "systemd" / unit)],
+                            capture_output=True, text=True, timeout=60, cwd=DEPLOY / "systemd")
+    # the only complaint allowed: the install location (/opt/yishi) does not exist on the machine running the tests
+    problems = [line for line in (result.stdout + result.stderr).splitlines()
+                if line.strip() and "/opt/yishi/" not in line]
+    assert problems == [], problems
+
+
+def test_nginx_accepts_the_site(tmp_path):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=yishi.example.gov.cn", "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+    site = (DEPLOY / "nginx" / "yishi.conf").read_text(encoding="utf-8")
+    site = (site.replace("/etc/ssl/yishi/fullchain.pem", str(tmp_path / "cert.pem"))
+                .replace("/etc/ssl/yishi/privkey.pem", str(tmp_path / "key.pem"))
+                .replace("/var/log/nginx/", f"{tmp_path}/"))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+                                         f"http {{\n  access_log off;\n  include {tmp_path}/site.conf;\n}}\n")
+    result = subprocess.run([tool("nginx"), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "test is successful" in result.stderr, result.stderr
+    assert "$args" not in site and "$request " not in site and "$request_uri " not in site.split("log_format")[1][:200]
+
+
+def test_the_deployment_files_name_only_settings_that_exist():
+    known = {s.name for s in settings.SETTINGS}
+    for path in DEPLOY.rglob("*"):
+        if path.is_file():
+            named = set(re.findall(r"YISHI_[A-Z0-9_]+", path.read_text(encoding="utf-8")))
+            assert named <= known, (path.name, named - known)
