@@ -28,9 +28,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rasa_server_command(model: Path, port: int, jwt_secret: str, log_file: Path) -> list[str]:
-    """A Rasa server as Yishi runs it: loopback only, the HTTP API behind a JWT, speedups installed."""
-    return [sys.executable, "-m", "rasa_ext.server", "run", "--model", str(model), "--endpoints", "bot/endpoints.yml",
+def rasa_server_command(model: Path, port: int, jwt_secret: str, log_file: Path,
+                        environ: dict[str, str] | None = None) -> list[str]:
+    """A Rasa server as Yishi runs it: loopback only, the HTTP API behind a JWT, speedups installed; the endpoints of
+    the profile its environment (`environ`, default this process's) selects."""
+    return [sys.executable, "-m", "rasa_ext.server", "run", "--model", str(model), "--endpoints",
+            settings.rasa_endpoints(environ),
             "--credentials", "bot/credentials.yml", "-i", "127.0.0.1", "-p", str(port), "--enable-api",
             "--jwt-secret", jwt_secret, "--jwt-method", "HS256", "--log-file", str(log_file)]
 
@@ -181,14 +184,14 @@ def start(folder: Path, extra_env: dict[str, str] | None = None, rasa_servers: i
     for index, port in enumerate(stack.rasa_ports):
         rasa_out = open(folder / f"rasa-{index}-stdout.log", "w")  # noqa: SIM115
         stack.processes.append(subprocess.Popen(
-            rasa_server_command(model, port, stack.jwt_secret, folder / f"rasa-{index}.log"),
+            rasa_server_command(model, port, stack.jwt_secret, folder / f"rasa-{index}.log", stack.env),
             cwd=home, env=stack.env, stdout=rasa_out, stderr=subprocess.STDOUT))
     try:
         _wait(f"http://127.0.0.1:{stack.actions_port}/health", 60, stack.processes)
         for url in stack.rasa_urls:
             _wait(f"{url}/", 180, stack.processes)
         for url in stack.rasa_urls:
-            warmup.warm(stack.client(60), url, stack.tracker_db)
+            warmup.warm(stack.client(60), url, settings.tracker_url(stack.env))
     except Exception:
         stack.stop()
         raise

@@ -17,7 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from catalogue import config as catalogue_config
 from catalogue.live import LiveCatalogue
-from yishi import lean, summaries
+from yishi import lean, settings, summaries
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -44,7 +44,17 @@ class WalSQLTrackerStore(SQLTrackerStore):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        host = kwargs.get("host")
+        if isinstance(host, str) and "://" in host:  # the city profile: `url: ${YISHI_DATABASE_URL}`
+            kwargs.update(database_arguments(host))
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "postgresql":
+            # a connection PostgreSQL dropped (a restart) is noticed and replaced before use, so a restarted
+            # database costs the turns made while it was down, not every turn after it (tests/e2e/test_city.py)
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a new SQLite connection for every session (NullPool):
             # four times a message, each with its pragmas. A small pool keeps them open. Rasa's
@@ -64,20 +74,26 @@ class WalSQLTrackerStore(SQLTrackerStore):
         """Create the summary tables; fill them from the stored events when they are new or their VERSION
         changed. Two servers starting together: the second waits for the first's write lock, then finds
         the tables current. On SQLite this uses a connection of its own (a long lock wait, outside the pool)."""
-        sqlite = self.engine.dialect.name == "sqlite"
-        connection = sqlite3.connect(self.engine.url.database, timeout=120, isolation_level=None) if sqlite \
-            else self.engine.raw_connection()
+        stored = "select sender_id, data from events where type_name in ('user', 'bot') order by sender_id, id"
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as connection:
+                if self.engine.dialect.name == "postgresql":  # two servers starting together: one at a time
+                    connection.execute(sa.text("select pg_advisory_xact_lock(20261202)"))
+                db = _SessionDatabase(connection)
+                summaries.create(db)
+                if not summaries.is_current(db):
+                    summaries.rebuild(db, [tuple(row) for row in connection.execute(sa.text(stored))], json.loads)
+            return
+        connection = sqlite3.connect(self.engine.url.database, timeout=120, isolation_level=None)
         try:
-            if sqlite:
-                connection.execute("BEGIN IMMEDIATE")
+            connection.execute("BEGIN IMMEDIATE")
             db = summaries.DbApi(connection)
             summaries.create(db)
             if not summaries.is_current(db):
                 reader = connection.cursor()
-                reader.execute("select sender_id, data from events where type_name in ('user', 'bot') "
-                               "order by sender_id, id")
+                reader.execute(stored)
                 summaries.rebuild(db, iter(reader.fetchone, None), json.loads)
-            connection.execute("COMMIT") if sqlite else connection.commit()
+            connection.execute("COMMIT")
         finally:
             connection.close()
 
@@ -125,8 +141,16 @@ class WalSQLTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
+def database_arguments(url: str) -> dict[str, Any]:
+    """SQLTrackerStore's arguments for a database URL (postgresql://user@host:port/db); the password comes from
+    YISHI_DATABASE_PASSWORD, never from a file or a log."""
+    parts = sa.engine.make_url(url)
+    return {"dialect": parts.drivername, "host": parts.host, "port": parts.port, "db": parts.database,
+            "username": parts.username, "password": settings.text("YISHI_DATABASE_PASSWORD") or parts.password}
+
+
 class _SessionDatabase:
-    """yishi.summaries.Database over a SQLAlchemy session (the transaction Rasa stores events in)."""
+    """yishi.summaries.Database over a SQLAlchemy session or connection (the transaction Rasa stores events in)."""
 
     def __init__(self, session: Any) -> None:
         self.session = session

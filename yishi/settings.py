@@ -8,9 +8,10 @@ directory (built files, models, results, the bot's config and training data, the
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,13 @@ SETTINGS: tuple[Setting, ...] = (
             "the console reads it)"),
     Setting("YISHI_RASA_JWT_SECRET", "", "signs the JWT for Rasa's HTTP API (the web app reads history with "
             "it); empty: random per start"),
+    # the city profile: set YISHI_DATABASE_URL and YISHI_REDIS_URL, and every Rasa server uses them
+    Setting("YISHI_DATABASE_URL", "", "the city profile's tracker store, postgresql://user@host:port/db (Rasa servers "
+            "use bot/endpoints-city.yml); empty: the embedded profile's SQLite file YISHI_TRACKER_DB"),
+    Setting("YISHI_DATABASE_PASSWORD", "", "the password for YISHI_DATABASE_URL (only from the environment)"),
+    Setting("YISHI_REDIS_URL", "", "the city profile's Redis, redis://host:port/db: Rasa's lock store shared by "
+            "every Rasa server"),
+    Setting("YISHI_REDIS_PASSWORD", "", "the password for YISHI_REDIS_URL (only from the environment)"),
     Setting("YISHI_LOG_DIR", "build/logs", "server logs"),
     Setting("YISHI_RETENTION_DAYS", "180", "conversations are deleted this many days after their last event "
             "(`yishi retention purge`, run daily by the web app); the demand figures are kept per day"),
@@ -170,6 +178,28 @@ def web_threads() -> int:
     """YISHI_WEB_THREADS, or enough for every Rasa server's chats in flight and waiting, and a few pages besides."""
     return integer("YISHI_WEB_THREADS") if text("YISHI_WEB_THREADS") else \
         4 * integer("YISHI_RASA_IN_FLIGHT") * len(rasa_urls()) + 4
+
+
+def rasa_endpoints(environ: Mapping[str, str] | None = None) -> str:
+    """The Rasa servers' endpoints file (relative to YISHI_HOME): the city profile's when YISHI_DATABASE_URL is set
+    (in `environ`, the environment the server will run with; default this process's)."""
+    city = (environ if environ is not None else os.environ).get("YISHI_DATABASE_URL")
+    return "bot/endpoints-city.yml" if city else "bot/endpoints.yml"
+
+
+def tracker_url(environ: Mapping[str, str] | None = None) -> str:
+    """The tracker store as a SQLAlchemy URL: YISHI_DATABASE_URL (its password from YISHI_DATABASE_PASSWORD), or
+    the SQLite file YISHI_TRACKER_DB."""
+    env = environ if environ is not None else os.environ
+    if env.get("YISHI_DATABASE_URL"):
+        scheme, rest = env["YISHI_DATABASE_URL"].split("://", 1)
+        password = env.get("YISHI_DATABASE_PASSWORD")
+        if password and "@" in rest and ":" not in rest.split("@", 1)[0]:
+            user, host = rest.split("@", 1)
+            rest = f"{user}:{quote(password, safe='')}@{host}"
+        return f"{scheme}://{rest}"
+    database = Path(env.get("YISHI_TRACKER_DB") or _BY_NAME["YISHI_TRACKER_DB"].default)
+    return f"sqlite:///{database if database.is_absolute() else home() / database}"
 
 
 def public_url() -> str:
