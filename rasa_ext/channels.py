@@ -115,8 +115,8 @@ class GuardedRestInput(RestInput):
         return f"anonymous-{uuid.uuid4().hex}"  # never Rasa's shared "default" conversation
 
     def _extract_message(self, request: Request) -> Optional[Text]:
-        message = _body(request).get("message")
-        return message if isinstance(message, str) else ""  # guarded with the socket.io channel's in wrap()
+        # guarded here already: Rasa logs this text when handling the message fails (wrap() guards again, harmlessly)
+        return guard(_body(request).get("message"))
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         return announced(_body(request).get("metadata"))  # anything else would be stored unchecked in the tracker
@@ -137,6 +137,8 @@ class GuardedSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with the same guard on every message, the REST reply contract, replies a client can
     show, and connections from other sites only from YISHI_WIDGET_ORIGINS."""
 
+    rich_by_default = False  # set from the channel's credentials
+
     @classmethod
     def name(cls) -> Text:
         return "socketio"
@@ -148,8 +150,6 @@ class GuardedSocketIOInput(SocketIOInput):
         channel = super().from_credentials(credentials)
         channel.rich_by_default = rich_by_default
         return channel
-
-    rich_by_default = False
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def guarded(message: UserMessage) -> Any:

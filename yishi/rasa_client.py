@@ -84,14 +84,14 @@ PROBE_TIMEOUT_S = 1.0  # a server slower than this to say hello counts as down: 
 
 class Health:
     """This process's view of which Rasa servers answer (the embedded profile's router; in the city profile the
-    load balancer does this, deploy/). A thread asks each server's `/` every PROBE_S; a failed or slow answer, or a
-    chat request that fails, marks it down; a good answer marks it up again."""
+    load balancer does this, deploy/). One thread per server asks its `/` every PROBE_S; a failed or slow answer, or
+    a chat request that fails, marks it down; a good answer marks it up again."""
 
     def __init__(self, urls: tuple[str, ...]) -> None:
-        self.urls = urls
-        self.down: dict[str, float] = {}
+        self.down: set[str] = set()
         self.lock = threading.Lock()
-        threading.Thread(target=self._probe, name="rasa-health", daemon=True).start()
+        for url in urls:  # one thread each, so a frozen server never delays seeing another one fail
+            threading.Thread(target=self._probe, args=(url,), name="rasa-health", daemon=True).start()
 
     def is_up(self, url: str) -> bool:
         with self.lock:
@@ -99,19 +99,15 @@ class Health:
 
     def mark(self, url: str, up: bool) -> None:
         with self.lock:
-            if up:
-                self.down.pop(url, None)
-            else:
-                self.down.setdefault(url, time.monotonic())
+            (self.down.discard if up else self.down.add)(url)
 
-    def _probe(self) -> None:
+    def _probe(self, url: str) -> None:
         while True:
-            for url in self.urls:
-                try:
-                    up = requests.get(f"{url}/", timeout=PROBE_TIMEOUT_S).status_code == 200
-                except requests.RequestException:
-                    up = False
-                self.mark(url, up)
+            try:
+                up = requests.get(f"{url}/", timeout=PROBE_TIMEOUT_S).status_code == 200
+            except requests.RequestException:
+                up = False
+            self.mark(url, up)
             time.sleep(PROBE_S)
 
 
