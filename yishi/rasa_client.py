@@ -31,6 +31,10 @@ class RasaBusy(RasaTimeout):
     """This process already has as many messages in flight and waiting for the server as it may."""
 
 
+# every request of a conversation names it, so that a load balancer in front of several Rasa servers (the city
+# profile: deploy/haproxy.cfg) keeps the conversation on one of them by consistent hashing
+CONVERSATION = "X-Yishi-Conversation"
+
 WAITING = 3  # a server's waiting room holds this many times its places in flight
 
 
@@ -187,7 +191,7 @@ class RasaClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RasaTimeout(f"POST {url}/webhooks/rest/webhook: the deadline passed")
-            messages = self._call("POST", f"{url}/webhooks/rest/webhook", left,
+            messages = self._call("POST", f"{url}/webhooks/rest/webhook", left, headers={CONVERSATION: sender},
                                   json={"sender": sender, "message": text, "metadata": RICH_CONTRACT})
         finally:
             if gate is not None:
@@ -197,10 +201,10 @@ class RasaClient:
     def parse(self, text: str, sender: str = "", timeout: float | None = None) -> dict[str, Any]:
         """Rasa's NLU parse of a text (intent ranking, entities, tokens), on the sender's server."""
         return self._call("POST", f"{self.url_for(sender)}/model/parse", timeout, json={"text": text},
-                          headers=self.auth())
+                          headers=self.auth() | {CONVERSATION: sender})
 
     def tracker(self, sender: str, events: bool = True, timeout: float | None = None) -> dict[str, Any]:
         """The conversation's tracker: slots and, with events, every event of it."""
         query = "" if events else "?include_events=NONE"
         return self._call("GET", f"{self.url_for(sender)}/conversations/{sender}/tracker{query}", timeout,
-                          headers=self.auth())
+                          headers=self.auth() | {CONVERSATION: sender})

@@ -3,6 +3,10 @@ store and Rasa's Redis lock store, switched on by settings alone (YISHI_DATABASE
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -127,3 +131,48 @@ def test_a_postgresql_restart_gives_polite_fallbacks_then_answers_without_restar
         web.process.terminate()
         web.process.wait(timeout=10)
     assert settings.tracker_url(stack.env).startswith("postgresql://")
+
+
+def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(city, tmp_path):
+    """deploy/haproxy.cfg in front of the two Rasa servers: the web app sends the conversation id in a header,
+    HAProxy hashes on it; with one server frozen, no visitor gets a fallback once HAProxy has seen it (2 s), and
+    each conversation continues with its history from PostgreSQL."""
+    stack, _, _ = city
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    port = stack_module.free_port()
+    log = tmp_path / "haproxy.log"
+    balancer = subprocess.Popen(
+        [haproxy, "-f", str(settings.home() / "deploy/haproxy.cfg")], stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env={"RASA_LB_BIND": f"127.0.0.1:{port}", "RASA_LB_SERVER_0": stack.rasa_urls[0].removeprefix("http://"),
+             "RASA_LB_SERVER_1": stack.rasa_urls[1].removeprefix("http://"),
+             "RASA_LB_SERVER_2": f"127.0.0.1:{stack_module.free_port()}"})  # a third place, nothing listening
+    web = stack.start_web(workers=1, folder=tmp_path, extra_env={
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{port}", "YISHI_CHAT_TIMEOUT_S": "6",
+        "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
+    frozen = stack.processes[2]
+    try:
+        time.sleep(1.5)  # HAProxy's first health checks
+        visitors = [requests.Session() for _ in range(8)]
+        for visitor in visitors:
+            reply = visitor.post(f"{web.url}/chat/message", json={"text": "想开个洗车铺子"}, timeout=30).json()
+            assert bundle_of(reply["messages"])["slug"] == "car_wash"
+        # each conversation on one server; between them, both servers in use
+        placed: dict[str, set[str]] = {}
+        for line in log.read_text().splitlines():
+            match = re.search(r"rasa_servers/(rasa\d) .*\{([0-9a-f]{32})\}", line)
+            if match:
+                placed.setdefault(match.group(2), set()).add(match.group(1))
+        assert len(placed) == 8 and all(len(servers) == 1 for servers in placed.values()), placed
+        assert set().union(*placed.values()) == {"rasa0", "rasa1"}
+        os.kill(frozen.pid, signal.SIGSTOP)
+        time.sleep(2.0)
+        for visitor in visitors:
+            reply = visitor.post(f"{web.url}/chat/message", json={"text": ANSWER}, timeout=30).json()["messages"]
+            refined = bundle_of(reply)
+            assert refined and {q["key"]: q["answer"] for q in refined["questions"]}["has_licence"] == "yes", reply
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+        web.process.terminate()
+        web.process.wait(timeout=10)
+        balancer.terminate()
+        balancer.wait(timeout=10)
