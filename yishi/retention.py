@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -58,13 +60,28 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
 
 
-def _purge_tracker(path: Path, report: Report) -> None:
+@contextmanager
+def _writing(path: Path) -> Iterator[sqlite3.Connection]:
+    """One write transaction (BEGIN IMMEDIATE: other writers wait, nothing is half deleted), committed unless the
+    body rolled it back itself or failed."""
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
-        db.execute("begin immediate")  # Rasa's writers wait; nothing is half deleted
+        db.execute("begin immediate")
+        yield db
+        if db.in_transaction:
+            db.execute("commit")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("rollback")
+        raise
+    finally:
+        db.close()
+
+
+def _purge_tracker(path: Path, report: Report) -> None:
+    with _writing(path) as db:
         tables = _tables(db)
         if "events" not in tables:
-            db.execute("rollback")
             return
         old = [row[0] for row in db.execute("select sender_id from events group by sender_id having max(timestamp) < ?",
                                             (report.cutoff,))]
@@ -89,19 +106,10 @@ def _purge_tracker(path: Path, report: Report) -> None:
         for table in ("events", "conversation_questions", "conversation_summaries"):
             if table in tables:
                 db.execute(f"delete from {table} where sender_id in (select sender_id from temp.purged)")  # noqa: S608
-        db.execute("commit")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("rollback")
-        raise
-    finally:
-        db.close()
 
 
 def _purge_web(path: Path, report: Report) -> None:
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    try:
-        db.execute("begin immediate")
+    with _writing(path) as db:
         tables = _tables(db)
         for table in ("unanswered", "ended_conversations", "hits"):
             if table in tables:
@@ -109,13 +117,8 @@ def _purge_web(path: Path, report: Report) -> None:
                                               (report.cutoff,)).fetchone()[0]
                 if not report.dry_run:
                     db.execute(f"delete from {table} where at < ?", (report.cutoff,))  # noqa: S608
-        db.execute("rollback" if report.dry_run else "commit")
-    except BaseException:
-        if db.in_transaction:
+        if report.dry_run:
             db.execute("rollback")
-        raise
-    finally:
-        db.close()
 
 
 def claim(web_db: Path, today: str) -> bool:
