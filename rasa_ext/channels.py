@@ -58,11 +58,6 @@ def wrap(message: UserMessage, rich_by_default: bool) -> UserMessage:
     return message
 
 
-def allowed_origin(request: Request) -> Optional[Text]:
-    origin = request.headers.get("origin")
-    return origin if origin and origin in settings.widget_origins() else None
-
-
 def _body(request: Request) -> Dict[Text, Any]:
     body = request.json
     return body if isinstance(body, dict) else {}
@@ -88,6 +83,7 @@ class GuardedRestInput(RestInput):
             return await on_new_message(wrap(message, self.rich_by_default))
 
         webhook = super().blueprint(guarded)
+        allowed = settings.widget_origins()  # read and checked once, when the server starts
 
         @webhook.route("/webhook", methods=["OPTIONS"])
         async def preflight(_: Request) -> HTTPResponse:
@@ -97,8 +93,8 @@ class GuardedRestInput(RestInput):
         async def cors(request: Request, reply: HTTPResponse) -> None:
             # only the allowed sites get these headers, and only on the webhook (Rasa's app itself answers an
             # OPTIONS request without them: sanic-cors with no origins)
-            origin = allowed_origin(request)
-            if origin:
+            origin = request.headers.get("origin")
+            if origin and origin in allowed:
                 reply.headers["Access-Control-Allow-Origin"] = origin
                 reply.headers["Vary"] = "Origin"
                 if request.method == "OPTIONS":

@@ -11,39 +11,30 @@ stored conversation.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.tracker_store import FailSafeTrackerStore
 
 logger = logging.getLogger(__name__)
 
 
-async def _retrieve(self: FailSafeTrackerStore, sender_id: str) -> Optional[Any]:
-    try:
-        return await self._tracker_store.retrieve(sender_id)
-    except Exception:
-        logger.exception("the tracker store could not read a conversation; this turn fails")
-        raise
+def _failing(method: str, what: str) -> Callable[..., Awaitable[Any]]:
+    """FailSafeTrackerStore.<method> without its fallback: the primary store's answer, or its error logged and raised."""
 
+    async def call(self: FailSafeTrackerStore, *args: Any) -> Any:
+        try:
+            return await getattr(self._tracker_store, method)(*args)
+        except Exception:
+            logger.exception("the tracker store could not %s; it fails instead of an in-memory conversation", what)
+            raise
 
-async def _retrieve_full_tracker(self: FailSafeTrackerStore, sender_id: str) -> Optional[Any]:
-    try:
-        return await self._tracker_store.retrieve_full_tracker(sender_id)
-    except Exception:
-        logger.exception("the tracker store could not read a conversation; this request fails")
-        raise
-
-
-async def _save(self: FailSafeTrackerStore, tracker: Any) -> None:
-    try:
-        await self._tracker_store.save(tracker)
-    except Exception:
-        logger.exception("the tracker store could not save a turn; it fails instead of being kept in memory")
-        raise
+    call.__name__ = method
+    return call
 
 
 def install() -> None:
     """Replace FailSafeTrackerStore's fallbacks (idempotent)."""
-    FailSafeTrackerStore.retrieve = _retrieve
-    FailSafeTrackerStore.retrieve_full_tracker = _retrieve_full_tracker
-    FailSafeTrackerStore.save = _save
+    FailSafeTrackerStore.retrieve = _failing("retrieve", "read a conversation")
+    FailSafeTrackerStore.retrieve_full_tracker = _failing("retrieve_full_tracker", "read a conversation")
+    FailSafeTrackerStore.save = _failing("save", "save a turn")

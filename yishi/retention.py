@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from yishi import settings
+
 LOCAL = timezone(timedelta(hours=8))  # the console counts days in China Standard Time
 DAY = 86400
 AGGREGATES = """create table if not exists demand_daily (
@@ -135,8 +137,6 @@ def claim(web_db: Path, today: str) -> bool:
 
 def run_daily(log, check_every_s: float = 3600) -> None:
     """The web app's daily purge (a daemon thread in each gunicorn worker; one of them does it each day)."""
-    from yishi import settings
-
     while True:
         try:
             web_db = settings.path("YISHI_WEB_DB")
