@@ -33,7 +33,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m ops.launch actions | rasa N | web")
     line = command(argv[0], int(argv[1]) if len(argv) > 1 else 0)
     os.chdir(settings.home())
-    os.environ.setdefault("SANIC_HOST", "127.0.0.1")  # the action server listens on loopback only
+    os.environ.setdefault("SANIC_HOST", settings.text("YISHI_ACTIONS_HOST"))  # where the action server listens
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.execv(line[0], line)
 

@@ -30,16 +30,18 @@ def free_port() -> int:
 
 def rasa_server_command(model: Path, port: int, jwt_secret: str, log_file: Path,
                         environ: dict[str, str] | None = None) -> list[str]:
-    """A Rasa server as Yishi runs it: loopback only, the HTTP API behind a JWT, speedups installed; the endpoints of
-    the profile its environment (`environ`, default this process's) selects."""
+    """A Rasa server as Yishi runs it: on YISHI_RASA_HOST (loopback unless another host must reach it), the HTTP API
+    behind a JWT, speedups installed; the endpoints of the profile its environment (`environ`, default this
+    process's) selects."""
     return [sys.executable, "-m", "rasa_ext.server", "run", "--model", str(model), "--endpoints",
             settings.rasa_endpoints(environ),
-            "--credentials", "bot/credentials.yml", "-i", "127.0.0.1", "-p", str(port), "--enable-api",
+            "--credentials", "bot/credentials.yml", "-i", (environ or os.environ).get("YISHI_RASA_HOST") or "127.0.0.1",
+            "-p", str(port), "--enable-api",
             "--jwt-secret", jwt_secret, "--jwt-method", "HS256", "--log-file", str(log_file)]
 
 
 def actions_command(port: int, package: str = "actions") -> list[str]:
-    """The action server (listening on loopback with SANIC_HOST=127.0.0.1 in its environment)."""
+    """The action server (listening where SANIC_HOST in its environment says: YISHI_ACTIONS_HOST, loopback by default)."""
     return [str(BIN / "rasa"), "run", "actions", "--actions", package, "-p", str(port)]
 
 

@@ -79,7 +79,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
             with self.engine.begin() as connection:
                 if self.engine.dialect.name == "postgresql":  # two servers starting together: one at a time
                     connection.execute(sa.text("select pg_advisory_xact_lock(20261202)"))
-                db = _SessionDatabase(connection)
+                db = summaries.Sql(connection)
                 summaries.create(db)
                 if not summaries.is_current(db):
                     summaries.rebuild(db, [tuple(row) for row in connection.execute(sa.text(stored))], json.loads)
@@ -114,7 +114,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             new = list(self._additional_events(session, tracker))
             stored = [event.as_dict() for event in new]
-            summaries.record(_SessionDatabase(session), tracker.sender_id, stored)
+            summaries.record(summaries.Sql(session), tracker.sender_id, stored)
             for event, whole in zip(new, stored, strict=True):
                 data = lean.compact(whole, build)
                 session.add(self.SQLEvent(
@@ -147,16 +147,3 @@ def database_arguments(url: str) -> dict[str, Any]:
     parts = sa.engine.make_url(url)
     return {"dialect": parts.drivername, "host": parts.host, "port": parts.port, "db": parts.database,
             "username": parts.username, "password": settings.text("YISHI_DATABASE_PASSWORD") or parts.password}
-
-
-class _SessionDatabase:
-    """yishi.summaries.Database over a SQLAlchemy session or connection (the transaction Rasa stores events in)."""
-
-    def __init__(self, session: Any) -> None:
-        self.session = session
-
-    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
-        return [tuple(row) for row in self.session.execute(sa.text(sql), params)]
-
-    def run(self, sql: str, params: dict[str, Any]) -> None:
-        self.session.execute(sa.text(sql), params)

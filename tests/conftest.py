@@ -73,6 +73,46 @@ def rasa_side():
     return run
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL for the session (ops/services.py: Debian's package, a temporary folder, a free port)."""
+    from ops import services
+
+    server = services.start_postgres()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """A new, empty database of its own on the private PostgreSQL, as a URL."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = "t" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(f"postgresql://postgres@127.0.0.1:{postgres_server.port}/postgres",
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.exec_driver_sql(f"create database {name} owner {postgres_server.user}")
+    admin.dispose()
+    return f"postgresql://{postgres_server.user}@127.0.0.1:{postgres_server.port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A private Redis for the session (ops/services.py)."""
+    from ops import services
+
+    server = services.start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 SLOW_FOLDERS = ("e2e", "rasa_ext")  # a real stack or browser, or Rasa in a child process
 
 

@@ -33,8 +33,10 @@ def config_from_settings() -> dict[str, Any]:
         "RASA_DATA_DIR": str(settings.path("YISHI_RASA_DATA_DIR")),
         "RASA_DOMAIN": str(settings.home() / "bot" / "domain.yml"),
         "BOT_CONFIG": str(settings.path("YISHI_BOT_CONFIG")),
-        "WEB_DB": str(settings.path("YISHI_WEB_DB")),
-        "TRACKER_DB": str(settings.path("YISHI_TRACKER_DB")),  # read-only, for the console
+        "WEB_DB": settings.web_store(),  # a SQLite path, or the city profile's database URL
+        "TRACKER_DB": settings.tracker_store(),  # read-only, for the console
+        "REDIS_URL": settings.text("YISHI_REDIS_URL"),  # the city profile: rate limits and staff sessions
+        "REDIS_PASSWORD": settings.text("YISHI_REDIS_PASSWORD"),
         "REVIEW_FILE": str(settings.path("YISHI_REVIEW_FILE")),
         "LOW_CONFIDENCE": settings.number("YISHI_LOW_CONFIDENCE"),
         "DEMAND_CACHE_S": settings.number("YISHI_DEMAND_CACHE_S"),

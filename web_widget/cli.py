@@ -78,7 +78,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_retention_purge(args: argparse.Namespace) -> int:
     from yishi import retention
 
-    report = retention.purge(settings.path("YISHI_TRACKER_DB"), settings.path("YISHI_WEB_DB"),
+    report = retention.purge(settings.tracker_store(), settings.web_store(),
                              args.days if args.days is not None else settings.integer("YISHI_RETENTION_DAYS"),
                              dry_run=args.dry_run)
     print(report.line())

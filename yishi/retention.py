@@ -9,15 +9,16 @@ Each store is changed in one transaction; `dry_run` counts without deleting.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from yishi import db as databases
 from yishi import settings
 
 LOCAL = timezone(timedelta(hours=8))  # the console counts days in China Standard Time
@@ -47,113 +48,105 @@ def day_of(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, LOCAL).date().isoformat()
 
 
-def purge(tracker_db: Path, web_db: Path | None, days: int, now: float | None = None,
+def purge(tracker_db: str | Path, web_db: str | Path | None, days: int, now: float | None = None,
           dry_run: bool = False) -> Report:
-    """Delete what is older than `days` days (see the module's docstring); the report says how much."""
+    """Delete what is older than `days` days (see the module's docstring); the report says how much.
+    Each store is a SQLite path or a database URL (yishi.db); a SQLite file that does not exist is skipped."""
     report = Report(cutoff=(now if now is not None else time.time()) - days * DAY, dry_run=dry_run)
-    if tracker_db.exists():
+    if _exists(tracker_db):
         _purge_tracker(tracker_db, report)
-    if web_db is not None and web_db.exists():
+    if web_db is not None and _exists(web_db):
         _purge_web(web_db, report)
     return report
 
 
-def _tables(db: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in db.execute("select name from sqlite_master where type = 'table'")}
+def _exists(place: str | Path) -> bool:
+    file = databases.sqlite_file(place)
+    return file is None or file.exists()
 
 
-@contextmanager
-def _writing(path: Path) -> Iterator[sqlite3.Connection]:
-    """One write transaction (BEGIN IMMEDIATE: other writers wait, nothing is half deleted), committed unless the
-    body rolled it back itself or failed."""
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    try:
-        db.execute("begin immediate")
-        yield db
-        if db.in_transaction:
-            db.execute("commit")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("rollback")
-        raise
-    finally:
-        db.close()
+def _rows(db: Connection, sql: str, params: dict | None = None) -> list[tuple]:
+    return [tuple(row) for row in db.execute(sa.text(sql), params or {})]
 
 
-def _purge_tracker(path: Path, report: Report) -> None:
-    with _writing(path) as db:
-        tables = _tables(db)
-        if "events" not in tables:
+def _purge_tracker(place: str | Path, report: Report) -> None:
+    with databases.connect(place) as db:
+        if "events" not in databases.tables(db):
             return
-        old = [row[0] for row in db.execute("select sender_id from events group by sender_id having max(timestamp) < ?",
-                                            (report.cutoff,))]
-        db.execute("create temp table purged (sender_id text primary key)")
-        db.executemany("insert into temp.purged values (?)", [(sender,) for sender in old])
-        report.conversations = len(old)
-        report.events = db.execute("select count(*) from events where sender_id in (select sender_id from temp.purged)"
-                                   ).fetchone()[0]
-        counts: Counter = Counter()
-        if "conversation_questions" in tables:
-            for at, outcome, bundle in db.execute("select at, outcome, bundle from conversation_questions "
-                                                  "where sender_id in (select sender_id from temp.purged)"):
-                counts[(day_of(at), outcome, bundle or "")] += 1
-        report.questions = sum(counts.values())
-        if report.dry_run:
-            db.execute("rollback")
-            return
-        db.execute(AGGREGATES)
-        db.executemany("""insert into demand_daily (day, outcome, bundle, count) values (?, ?, ?, ?)
-                          on conflict (day, outcome, bundle) do update set count = count + excluded.count""",
-                       [(*key, n) for key, n in sorted(counts.items())])
-        for table in ("events", "conversation_questions", "conversation_summaries"):
-            if table in tables:
-                db.execute(f"delete from {table} where sender_id in (select sender_id from temp.purged)")  # noqa: S608
+    with databases.writing(place, "yishi-retention") as db:
+        tables = databases.tables(db)
+        if db.dialect.name != "sqlite":  # Rasa servers wait while the old conversations are picked and deleted
+            db.exec_driver_sql("lock table events in exclusive mode")
+        db.exec_driver_sql("create temporary table purged (sender_id varchar(255) primary key)")
+        try:
+            _purge_tracker_in(db, tables, report)
+        finally:
+            db.exec_driver_sql("drop table purged")
 
 
-def _purge_web(path: Path, report: Report) -> None:
-    with _writing(path) as db:
-        tables = _tables(db)
+def _purge_tracker_in(db: Connection, tables: set[str], report: Report) -> None:
+    db.execute(sa.text("insert into purged (sender_id) select sender_id from events group by sender_id "
+                       "having max(timestamp) < :cutoff"), {"cutoff": report.cutoff})
+    report.conversations = _rows(db, "select count(*) from purged")[0][0]
+    report.events = _rows(db, "select count(*) from events where sender_id in (select sender_id from purged)")[0][0]
+    counts: Counter = Counter()
+    if "conversation_questions" in tables:
+        for at, outcome, bundle in _rows(db, "select at, outcome, bundle from conversation_questions "
+                                             "where sender_id in (select sender_id from purged)"):
+            counts[(day_of(at), outcome, bundle or "")] += 1
+    report.questions = sum(counts.values())
+    if report.dry_run:
+        return
+    db.exec_driver_sql(AGGREGATES)
+    for (day, outcome, bundle), n in sorted(counts.items()):
+        db.execute(sa.text("""insert into demand_daily (day, outcome, bundle, count) values (:day, :outcome, :bundle, :n)
+                              on conflict (day, outcome, bundle) do update set count = demand_daily.count + excluded.count"""),
+                   {"day": day, "outcome": outcome, "bundle": bundle, "n": n})
+    for table in ("events", "conversation_questions", "conversation_summaries"):
+        if table in tables:
+            db.exec_driver_sql(f"delete from {table} where sender_id in (select sender_id from purged)")  # noqa: S608
+
+
+def _purge_web(place: str | Path, report: Report) -> None:
+    with databases.writing(place, "yishi-web-retention") as db:
+        tables = databases.tables(db)
         for table in ("unanswered", "ended_conversations", "hits"):
             if table in tables:
-                report.web_rows += db.execute(f"select count(*) from {table} where at < ?",  # noqa: S608
-                                              (report.cutoff,)).fetchone()[0]
+                report.web_rows += _rows(db, f"select count(*) from {table} where at < :cutoff",  # noqa: S608
+                                         {"cutoff": report.cutoff})[0][0]
                 if not report.dry_run:
-                    db.execute(f"delete from {table} where at < ?", (report.cutoff,))  # noqa: S608
-        if report.dry_run:
-            db.execute("rollback")
+                    db.execute(sa.text(f"delete from {table} where at < :cutoff"),  # noqa: S608
+                               {"cutoff": report.cutoff})
 
 
-def claim(web_db: Path, today: str) -> bool:
-    """True for the one caller that gets today's purge (every web worker asks; the first one wins)."""
-    db = sqlite3.connect(web_db, timeout=30, isolation_level=None)
-    try:
-        db.execute("create table if not exists maintenance (task text primary key, day text not null)")
-        db.execute("insert or ignore into maintenance values ('retention', '')")
-        return db.execute("update maintenance set day = ? where task = 'retention' and day < ?",
-                          (today, today)).rowcount == 1
-    finally:
-        db.close()
+def claim(web_db: str | Path, today: str) -> bool:
+    """True for the one caller that gets today's purge (every web worker asks, on every host; the first one wins)."""
+    with databases.writing(web_db, "yishi-maintenance") as db:
+        db.exec_driver_sql("create table if not exists maintenance (task varchar(64) primary key, day varchar(10) not null)")
+        db.exec_driver_sql("insert into maintenance (task, day) values ('retention', '') on conflict do nothing")
+        return db.execute(sa.text("update maintenance set day = :today where task = 'retention' and day < :today"),
+                          {"today": today}).rowcount == 1
 
 
 def run_daily(log, check_every_s: float = 3600) -> None:
     """The web app's daily purge (a daemon thread in each gunicorn worker; one of them does it each day)."""
     while True:
         try:
-            web_db = settings.path("YISHI_WEB_DB")
+            web_db = settings.web_store()
             if claim(web_db, datetime.now(LOCAL).date().isoformat()):
-                report = purge(settings.path("YISHI_TRACKER_DB"), web_db, settings.integer("YISHI_RETENTION_DAYS"))
+                report = purge(settings.tracker_url(), web_db, settings.integer("YISHI_RETENTION_DAYS"))
                 log.info("retention: %s", report.line())
         except Exception:  # a locked or missing file: try again at the next check
             log.exception("retention: the daily purge failed; trying again later")
         time.sleep(check_every_s)
 
 
-def daily(tracker_db: Path, start: str, end: str) -> list[tuple[str, str, str, int]]:
+def daily(tracker_db: str | Path, start: str, end: str) -> list[tuple[str, str, str, int]]:
     """(day, outcome, bundle, count) kept for purged conversations, days start..end (ISO dates, inclusive)."""
-    if not tracker_db.exists():
+    if not _exists(tracker_db):
         return []
-    with sqlite3.connect(f"file:{tracker_db}?mode=ro", uri=True, timeout=30) as db:
-        if "demand_daily" not in _tables(db):
+    with databases.connect(tracker_db, read_only=True) as db:
+        if "demand_daily" not in databases.tables(db):
             return []
-        return db.execute("select day, outcome, bundle, count from demand_daily where day >= ? and day <= ? "
-                          "order by day, outcome, bundle", (start, end)).fetchall()
+        return _rows(db, "select day, outcome, bundle, count from demand_daily where day >= :start and day <= :end "
+                         "order by day, outcome, bundle", {"start": start, "end": end})

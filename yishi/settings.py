@@ -49,13 +49,18 @@ SETTINGS: tuple[Setting, ...] = (
             "code uses it, and requests for any other host are refused; empty: http://YISHI_WEB_HOST:YISHI_WEB_PORT"),
     Setting("YISHI_SERVE", "citizen,staff", "which surfaces the web app serves: citizen (API, chat, pages, "
             "widget, kiosk) and/or staff (the console under /staff)"),
-    Setting("YISHI_RASA_PORT", "5005", "the first Rasa server's port (always on 127.0.0.1)"),
+    Setting("YISHI_RASA_HOST", "127.0.0.1", "the address the Rasa servers listen on (another host's web app or "
+            "load balancer reaches them there; keep it on a private network)"),
+    Setting("YISHI_RASA_PORT", "5005", "the first Rasa server's port"),
     Setting("YISHI_RASA_SERVERS", "2", "how many Rasa servers share the load (ports counted up from "
             "YISHI_RASA_PORT); changing it moves conversations between servers"),
     Setting("YISHI_RASA_URLS", "", "where the web app finds the Rasa servers, comma-separated; empty: "
             "derived from YISHI_RASA_PORT and YISHI_RASA_SERVERS (YISHI_RASA_URL is read as an alias)"),
-    Setting("YISHI_ACTIONS_PORT", "5055", "the action server's port (always on 127.0.0.1)"),
-    Setting("YISHI_ACTION_URL", "", "where Rasa finds the actions; empty: derived from YISHI_ACTIONS_PORT"),
+    Setting("YISHI_ACTIONS_HOST", "127.0.0.1", "the address the action server listens on (keep it on a private "
+            "network)"),
+    Setting("YISHI_ACTIONS_PORT", "5055", "the action server's port"),
+    Setting("YISHI_ACTION_URL", "", "where Rasa finds the actions (one server, or a load balancer in front of several: "
+            "deploy/haproxy.cfg); empty: derived from YISHI_ACTIONS_PORT on 127.0.0.1"),
     Setting("YISHI_TRACKER_DB", "build/rasa.db", "the SQLite tracker store (conversations survive restarts; "
             "the console reads it)"),
     Setting("YISHI_RASA_JWT_SECRET", "", "signs the JWT for Rasa's HTTP API (the web app reads history with "
@@ -65,7 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
             "use bot/endpoints-city.yml); empty: the embedded profile's SQLite file YISHI_TRACKER_DB"),
     Setting("YISHI_DATABASE_PASSWORD", "", "the password for YISHI_DATABASE_URL (only from the environment)"),
     Setting("YISHI_REDIS_URL", "", "the city profile's Redis, redis://host:port/db: Rasa's lock store shared by "
-            "every Rasa server"),
+            "every Rasa server, and the web app's rate limits and staff sessions shared by every web worker"),
     Setting("YISHI_REDIS_PASSWORD", "", "the password for YISHI_REDIS_URL (only from the environment)"),
     Setting("YISHI_LOG_DIR", "build/logs", "server logs"),
     Setting("YISHI_RETENTION_DAYS", "180", "conversations are deleted this many days after their last event "
@@ -76,7 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
             "YISHI_SECRET_KEY_FILE, which `make run` creates once"),
     Setting("YISHI_SECRET_KEY_FILE", "build/secret_key", "where the generated session key is kept"),
     Setting("YISHI_WEB_DB", "build/web.db", "the web app's SQLite file: unanswered questions, rate-limit "
-            "counters, staff accounts, sessions and logs"),
+            "counters, staff accounts, sessions and logs (the city profile keeps these in YISHI_DATABASE_URL)"),
     Setting("YISHI_CHAT_TIMEOUT_S", "8", "seconds the chat waits for Rasa before the polite fallback"),
     Setting("YISHI_CHAT_MAX_CHARS", "500", "the longest chat message accepted"),
     Setting("YISHI_RATE_PER_SESSION", "20", "chat messages a minute per visitor"),
@@ -200,6 +205,25 @@ def tracker_url(environ: Mapping[str, str] | None = None) -> str:
         return f"{scheme}://{rest}"
     database = Path(env.get("YISHI_TRACKER_DB") or _BY_NAME["YISHI_TRACKER_DB"].default)
     return f"sqlite:///{database if database.is_absolute() else home() / database}"
+
+
+def web_store() -> str:
+    """The web app's own store: the city profile's database (YISHI_DATABASE_URL, its own tables beside Rasa's), or the
+    SQLite file YISHI_WEB_DB."""
+    return tracker_url() if os.environ.get("YISHI_DATABASE_URL") else str(path("YISHI_WEB_DB"))
+
+
+def tracker_store() -> str:
+    """The tracker store as the console reads it: the city profile's database URL, or the SQLite file YISHI_TRACKER_DB."""
+    return tracker_url() if os.environ.get("YISHI_DATABASE_URL") else str(path("YISHI_TRACKER_DB"))
+
+
+def redact(url: str) -> str:
+    """A database or Redis URL fit for a log or a message: any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def public_url() -> str:

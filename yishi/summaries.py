@@ -9,8 +9,8 @@ JSON-parsing every event in a date range (a bundle answer's event is ~30 KB of c
   unresolved ask-back (clarify), a fallback, or other. A question answered by asking back takes the
   bundle the citizen then picks (or fallback after 都不是); button clicks are not questions.
 
-Pure: no Rasa, no SQLAlchemy. The SQL is plain enough for SQLite (≥ 3.24) and PostgreSQL alike; the
-caller gives a `Database` that runs it (a SQLAlchemy session in the Rasa server, sqlite3 in tests).
+No Rasa. The SQL is plain enough for SQLite (≥ 3.24) and PostgreSQL alike; the caller gives a `Database` that
+runs it (`Sql` over a SQLAlchemy session or connection in the Rasa server, `DbApi` over sqlite3).
 `VERSION` changes when what is folded changes: the tables are then rebuilt from the events.
 """
 
@@ -64,6 +64,23 @@ class DbApi:
 
     def run(self, sql: str, params: dict[str, Any]) -> None:
         self.connection.cursor().execute(sql, params)
+
+
+class Sql:
+    """A Database over a SQLAlchemy session or connection (the transaction Rasa stores events in; either dialect)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        from sqlalchemy import text
+
+        return [tuple(row) for row in self.session.execute(text(sql), params)]
+
+    def run(self, sql: str, params: dict[str, Any]) -> None:
+        from sqlalchemy import text
+
+        self.session.execute(text(sql), params)
 
 
 @dataclass

@@ -87,14 +87,16 @@ def test_only_allowed_sites_may_call_the_chat_across_origins(mini_db, tmp_path):
 
 def test_each_conversation_stays_on_one_rasa_server(mini_db, tmp_path):
     from web_widget.chat import rasa
+    from yishi.rasa_client import pin
 
-    urls = [f"http://127.0.0.1:{port}" for port in (5005, 5006)]
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
     app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
                       "RASA_URLS": urls, "SECRET_KEY": "test"})
     with app.app_context():
-        chosen = [rasa().url_for(f"{i:032x}") for i in range(200)]
-        assert chosen == [rasa().url_for(f"{i:032x}") for i in range(200)]  # stable
-        assert 70 < chosen.count(urls[0]) < 130  # and spread over both
+        assert rasa().urls == urls and rasa().failover  # moving when a server is down: tests/e2e/test_web_concurrency.py
+    chosen = [pin(urls, f"{i:032x}") for i in range(200)]
+    assert chosen == [pin(urls, f"{i:032x}") for i in range(200)]  # stable
+    assert 70 < chosen.count(urls[0]) < 130  # and spread over both
 
 
 def test_deeply_nested_json_is_refused_politely_not_a_500(app):

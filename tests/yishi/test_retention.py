@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+
+import pytest
+import sqlalchemy as sa
 
 from web_widget import cli
 from web_widget.staff import demand_stats
 from web_widget.staff import tracker as tracker_reader
+from yishi import db as databases
 from yishi import retention, summaries
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00 in Beijing
@@ -23,48 +26,68 @@ def bot(kind: str, bundle: str | None = None) -> dict:
     return {"event": "bot", "text": "…", "data": {"custom": {"type": kind, **({"bundle": bundle} if bundle else {})}}}
 
 
-def tracker(path, conversations: dict[str, tuple[float, list[dict]]]) -> None:
+EVENTS = sa.MetaData()
+sa.Table("events", EVENTS, sa.Column("id", sa.Integer, primary_key=True),  # Rasa 3.6's SQLTrackerStore table
+         sa.Column("sender_id", sa.String(255), nullable=False), sa.Column("type_name", sa.String(255), nullable=False),
+         sa.Column("timestamp", sa.Float), sa.Column("intent_name", sa.String(255)),
+         sa.Column("action_name", sa.String(255)), sa.Column("data", sa.Text))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stores(request, tmp_path):
+    """(tracker store, web app's store): two SQLite files (the embedded profile), or one PostgreSQL database
+    holding both (the city profile)."""
+    if request.param == "sqlite":
+        return tmp_path / "rasa.db", tmp_path / "web.db"
+    url = request.getfixturevalue("postgres_url")
+    return url, url
+
+
+def add_event(place, sender: str, event: dict) -> None:
+    with databases.writing(place, "test") as db:
+        db.execute(sa.text("insert into events (sender_id, type_name, timestamp, data) values (:s, :t, :at, :d)"),
+                   {"s": sender, "t": event["event"], "at": event["timestamp"], "d": json.dumps(event, ensure_ascii=False)})
+
+
+def tracker(place, conversations: dict[str, tuple[float, list[dict]]]) -> None:
     """A tracker store as Rasa's SQL store and Yishi's summaries keep it: events, then the summary tables."""
-    db = sqlite3.connect(path)
-    db.execute("create table events (id integer primary key, sender_id varchar(255) not null, type_name varchar(255) "
-               "not null, timestamp float, intent_name varchar(255), action_name varchar(255), data text)")
-    api = summaries.DbApi(db)
-    summaries.create(api)
+    with databases.writing(place, "test") as db:
+        EVENTS.create_all(db)
+        summaries.create(summaries.Sql(db))
     for sender, (start, events) in conversations.items():
         stamped = [dict(e, timestamp=start + 60 * i) for i, e in enumerate(events)]
-        db.executemany("insert into events (sender_id, type_name, timestamp, data) values (?, ?, ?, ?)",
-                       [(sender, e["event"], e["timestamp"], json.dumps(e, ensure_ascii=False)) for e in stamped])
-        summaries.record(api, sender, stamped)
-    db.commit()
-    db.close()
+        for event in stamped:
+            add_event(place, sender, event)
+        with databases.writing(place, "test") as db:
+            summaries.record(summaries.Sql(db), sender, stamped)
 
 
-def web_store(path) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute("create table unanswered (id integer primary key, at real not null, session text not null, "
-                   "text text not null, reason text not null)")
-        db.execute("create table ended_conversations (session text primary key, at real not null)")
-        db.executemany("insert into unanswered (at, session, text, reason) values (?, ?, ?, ?)",
-                       [(NOW - 200 * DAY, "old", "我的电话138****8000", "timeout"), (NOW - DAY, "new", "新问题", "busy")])
-        db.execute("insert into ended_conversations values ('old', ?)", (NOW - 300 * DAY,))
+def web_store(place) -> None:
+    with databases.writing(place, "test") as db:
+        db.exec_driver_sql("create table unanswered (id integer primary key, at real not null, session text not null, "
+                           "text text not null, reason text not null)")
+        db.exec_driver_sql("create table ended_conversations (session text primary key, at real not null)")
+        for at, session, text, reason in [(NOW - 200 * DAY, "old", "我的电话138****8000", "timeout"),
+                                          (NOW - DAY, "new", "新问题", "busy")]:
+            db.execute(sa.text("insert into unanswered (id, at, session, text, reason) values (:id, :at, :s, :t, :r)"),
+                       {"id": int(at), "at": at, "s": session, "t": text, "r": reason})
+        db.execute(sa.text("insert into ended_conversations values ('old', :at)"), {"at": NOW - 300 * DAY})
 
 
-def rows(path, sql: str) -> list[tuple]:
-    with sqlite3.connect(path) as db:
-        return db.execute(sql).fetchall()
+def rows(place, sql: str) -> list[tuple]:
+    with databases.connect(place) as db:
+        return [tuple(r) for r in db.exec_driver_sql(sql)]
 
 
-def test_old_conversations_go_new_ones_stay_and_old_weeks_keep_their_figures(tmp_path):
-    rasa_db, web_db = tmp_path / "rasa.db", tmp_path / "web.db"
+def test_old_conversations_go_new_ones_stay_and_old_weeks_keep_their_figures(stores):
+    rasa_db, web_db = stores
     tracker(rasa_db, {
         "old-gym": (NOW - 200 * DAY, [user("想开健身房"), bot("bundle", "gym"), user("今天天气"), bot("fallback")]),
         "old-but-came-back": (NOW - 400 * DAY, [user("想开健身房"), bot("bundle", "gym")]),
         "new": (NOW - 3 * DAY, [user("想开健身房"), bot("bundle", "gym")]),
     })
     # the one that came back wrote again last week: its last event is recent, so it stays whole
-    with sqlite3.connect(rasa_db) as db:
-        db.execute("insert into events (sender_id, type_name, timestamp, data) values ('old-but-came-back', 'user', ?, ?)",
-                   (NOW - 7 * DAY, json.dumps(user("还在吗"), ensure_ascii=False)))
+    add_event(rasa_db, "old-but-came-back", dict(user("还在吗"), timestamp=NOW - 7 * DAY))
     web_store(web_db)
     day = tracker_reader.local(NOW - 200 * DAY).date()  # that day as the console counts days
     old_day = day.isoformat()
@@ -93,12 +116,15 @@ def test_old_conversations_go_new_ones_stay_and_old_weeks_keep_their_figures(tmp
     assert sorted(retention.daily(rasa_db, old_day, old_day)) == sorted(kept)
 
 
-def test_the_command_line_and_the_daily_claim(tmp_path, monkeypatch, capsys):
-    rasa_db, web_db = tmp_path / "rasa.db", tmp_path / "web.db"
+def test_the_command_line_and_the_daily_claim(stores, monkeypatch, capsys):
+    rasa_db, web_db = stores
     tracker(rasa_db, {"ancient": (1_000_000_000.0, [user("想开健身房"), bot("bundle", "gym")])})
     web_store(web_db)
-    monkeypatch.setenv("YISHI_TRACKER_DB", str(rasa_db))
-    monkeypatch.setenv("YISHI_WEB_DB", str(web_db))
+    if str(rasa_db).startswith("postgresql"):
+        monkeypatch.setenv("YISHI_DATABASE_URL", str(rasa_db))
+    else:
+        monkeypatch.setenv("YISHI_TRACKER_DB", str(rasa_db))
+        monkeypatch.setenv("YISHI_WEB_DB", str(web_db))
     assert cli.main(["retention", "purge", "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith("would delete: 1 conversations")
     assert cli.main(["retention", "purge"]) == 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -49,7 +48,7 @@ def _compute(start, end) -> dict[str, Any]:
         questions, have_tracker = [], False
     unanswered = store.unanswered_between(*tracker.bounds(start, end))
     # the figures of conversations deleted after YISHI_RETENTION_DAYS, kept per day (yishi/retention.py)
-    kept = retention.daily(Path(current_app.config["TRACKER_DB"]), start.isoformat(), end.isoformat())
+    kept = retention.daily(current_app.config["TRACKER_DB"], start.isoformat(), end.isoformat())
     days, weeks = demand_stats.days(questions, start, end, kept), demand_stats.weeks(questions, start, end, kept)
     texts = [text for _, text in demand_stats.unmatched_texts(questions, unanswered)]
     return {"start": start, "end": end, "tracker": have_tracker, "days": days, "weeks": weeks,

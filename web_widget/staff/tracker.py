@@ -1,16 +1,16 @@
-"""Conversations as Rasa's tracker store keeps them (SQLite `events`, texts already masked, and the
-summary tables rasa_ext/tracker_store.py keeps beside them), read-only.
+"""Conversations as Rasa's tracker store keeps them (`events`, texts already masked, and the summary tables
+rasa_ext/tracker_store.py keeps beside them), read-only, from the embedded profile's SQLite file or the city
+profile's PostgreSQL database (yishi.db: `place` is a path or a URL).
 
-Every call opens its own read-only connection in autocommit mode and closes it before returning, so
-a staff member reading never holds a transaction open while Rasa writes turns (WAL lets both run).
-The conversation list and the demand figures read the summary tables only; one conversation's turns
-are read from its events, with the JSON fields picked out inside SQLite.
+Every call takes a pooled connection in autocommit mode (a SQLite file opened read-only) and returns it before
+returning, so a staff member reading never holds a transaction open while Rasa writes turns. The conversation
+list and the demand figures read the summary tables only; one conversation's turns are read from its events,
+with the JSON fields picked out inside the database.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,14 +18,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
 from assistant.intents import NLU_FALLBACK
 from assistant.payloads import is_button_payload
+from yishi import db as databases
 
 # Longquanyi keeps Beijing time (no daylight saving): days and weeks are counted in it.
 LOCAL = timezone(timedelta(hours=8))
-
-# The reply payload's type of a bot event.
-KIND = "case when type_name = 'bot' then json_extract(data, '$.data.custom.type') end"
 
 # The console's test bench talks to the real assistant under this prefix; its conversations are
 # staff testing, not citizens, so the lists and the demand figures leave them out.
@@ -38,20 +39,22 @@ class TrackerMissing(Exception):
 
 
 @contextmanager
-def reader(path: str | Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection, closed on exit; each query is its own short read."""
-    path = Path(path)
-    if not path.is_file():
-        raise TrackerMissing(str(path))
-    db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=2, isolation_level=None)
+def reader(place: str | Path) -> Iterator[Connection]:
+    """A read-only connection, returned on exit; each query is its own short read."""
+    file = databases.sqlite_file(place)
+    if file is not None and not file.is_file():
+        raise TrackerMissing(str(place))
     try:
-        yield db
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            raise TrackerMissing(str(path)) from exc
+        with databases.connect(place, read_only=True) as db:
+            yield db
+    except sa.exc.DBAPIError as exc:
+        if databases.missing_table(exc):
+            raise TrackerMissing(str(place)) from exc
         raise
-    finally:
-        db.close()
+
+
+def _rows(db: Connection, sql: str, params: dict[str, Any]) -> list[tuple]:
+    return [tuple(row) for row in db.execute(sa.text(sql), params)]
 
 
 EARLIEST = date(2020, 1, 1)  # before Yishi existed; also keeps every date far from datetime's limits
@@ -93,7 +96,7 @@ class Summary:
         return self.sender_id[:8]
 
 
-def conversations(path: str | Path, filters: Filters, low: float, limit: int, offset: int = 0) -> tuple[list[Summary], int]:
+def conversations(place: str | Path, filters: Filters, low: float, limit: int, offset: int = 0) -> tuple[list[Summary], int]:
     """One page of the conversations with messages in the date range that pass the filters, latest first,
     and how many match in all. Read from the summary table kept as events are stored (yishi/summaries.py),
     through its index on the last message's time: a page costs the same over 50 or 50,000 conversations.
@@ -113,12 +116,12 @@ def conversations(path: str | Path, filters: Filters, low: float, limit: int, of
     if filters.low_confidence:
         where.append("lowest < :low")
     condition = " and ".join(where)
-    with reader(path) as db:
-        total = db.execute(f"select count(*) from conversation_summaries where {condition}", params).fetchone()[0]
-        rows = db.execute(f"""select sender_id, first_at, last_at, user_messages, bundles, fallback, clarify,
-                                     coalesce(lowest < :low, 0)
-                              from conversation_summaries where {condition}
-                              order by last_at desc, sender_id limit :limit offset :offset""", params).fetchall()
+    with reader(place) as db:
+        total = _rows(db, f"select count(*) from conversation_summaries where {condition}", params)[0][0]
+        rows = _rows(db, f"""select sender_id, first_at, last_at, user_messages, bundles, fallback, clarify,
+                                    case when lowest < :low then 1 else 0 end
+                             from conversation_summaries where {condition}
+                             order by last_at desc, sender_id limit :limit offset :offset""", params)
     return [Summary(r[0], local(r[1]), local(r[2]), r[3], sorted(set(r[4].split(",")) - {""}), bool(r[5]), bool(r[7]),
                     bool(r[6])) for r in rows], total
 
@@ -148,15 +151,19 @@ class Turn:
     replies: list[Message] = field(default_factory=list)
 
 
-def conversation(path: str | Path, sender_id: str, low: float) -> list[Turn]:
+def conversation(place: str | Path, sender_id: str, low: float) -> list[Turn]:
     """One conversation turn by turn (a turn: a user message and Yishi's replies); [] when unknown."""
-    sql = f"""select id, type_name, timestamp, json_extract(data, '$.text'),
-                     case when type_name = 'user' then json_extract(data, '$.parse_data.intent_ranking') end,
-                     case when type_name = 'user' then json_extract(data, '$.parse_data.intent') end,
-                     {KIND}, json_extract(data, '$.data.custom.bundle'), json_extract(data, '$.data.custom.options')
-              from events where sender_id = ? and type_name in ('user', 'bot') order by id"""
-    with reader(path) as db:
-        rows = db.execute(sql, (sender_id,)).fetchall()
+    with reader(place) as db:
+        def field(*path: str) -> str:
+            return databases.json_field(db, "data", *path)
+
+        sql = f"""select id, type_name, timestamp, {field('text')},
+                         case when type_name = 'user' then {field('parse_data', 'intent_ranking')} end,
+                         case when type_name = 'user' then {field('parse_data', 'intent')} end,
+                         case when type_name = 'bot' then {field('data', 'custom', 'type')} end,
+                         {field('data', 'custom', 'bundle')}, {field('data', 'custom', 'options')}
+                  from events where sender_id = :sender and type_name in ('user', 'bot') order by id"""
+        rows = _rows(db, sql, {"sender": sender_id})
     turns: list[Turn] = []
     for row in rows:
         if row[1] == "user":
@@ -200,11 +207,12 @@ def parse_button(text: str) -> dict[str, Any]:
     return {"intent": name, "entities": entities if isinstance(entities, dict) else {}}
 
 
-def user_message(path: str | Path, event_id: int) -> tuple[str, str] | None:
+def user_message(place: str | Path, event_id: int) -> tuple[str, str] | None:
     """(sender_id, text) of one user event, or None."""
-    with reader(path) as db:
-        row = db.execute("select sender_id, json_extract(data, '$.text') from events "
-                         "where id = ? and type_name = 'user'", (event_id,)).fetchone()
+    with reader(place) as db:
+        found = _rows(db, f"select sender_id, {databases.json_field(db, 'data', 'text')} from events "
+                          "where id = :id and type_name = 'user'", {"id": event_id})
+        row = found[0] if found else None
     return (row[0], row[1] or "") if row else None
 
 
@@ -219,15 +227,15 @@ class Question:
     bundle: str | None = None
 
 
-def questions(path: str | Path, start: date, end: date) -> list[Question]:
+def questions(place: str | Path, start: date, end: date) -> list[Question]:
     """Every typed question asked in the range, from the questions table kept as events are stored
     (yishi/summaries.py: a question answered by asking back counts for the bundle the citizen then
     picks, or as a fallback after 都不是; button clicks are not questions themselves)."""
     low, high = bounds(start, end)
     sql = f"""select at, sender_id, text, outcome, bundle from conversation_questions
-              where at >= ? and at < ? and {CITIZENS} order by at, sender_id, seq"""
-    with reader(path) as db:
-        return [Question(*row) for row in db.execute(sql, (low, high))]
+              where at >= :low and at < :high and {CITIZENS} order by at, sender_id, seq"""
+    with reader(place) as db:
+        return [Question(*row) for row in _rows(db, sql, {"low": low, "high": high})]
 
 
 def today() -> date:

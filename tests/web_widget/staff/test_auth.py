@@ -32,7 +32,7 @@ def test_accounts_are_validated_and_stored_hashed(app):
             auth.add_account("li.na", "short")
         with pytest.raises(auth.AccountError, match="username"):
             auth.add_account("李娜", PASSWORD)
-        stored = store.connection().execute("select password_hash from staff").fetchone()[0]
+        stored = store.connection().exec_driver_sql("select password_hash from staff").scalar_one()
     assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
 
 
@@ -94,7 +94,7 @@ def test_sessions_expire_when_idle_on_the_server(app, login):
     login(client)
     assert client.get("/staff/api/me").status_code == 200
     with app.app_context():
-        store.connection().execute("update staff_sessions set seen = ?", (time.time() - 31 * 60,))
+        store.connection().exec_driver_sql("update staff_sessions set seen = ?", (time.time() - 31 * 60,))
     assert client.get("/staff/api/me").status_code == 401
 
 

@@ -103,7 +103,7 @@ def chart_bars(html: str, which: str) -> list[str]:
 def test_demand_page_charts_tables_and_groups(app, client):
     with app.app_context():
         store.keep_unanswered("ffff", "洗车店咋个开", "timeout")
-        store.connection().execute("update unanswered set at = ?", (conversations.bounds(*NOVEMBER)[0] + 86400 * 3,))
+        store.connection().exec_driver_sql("update unanswered set at = ?", (conversations.bounds(*NOVEMBER)[0] + 86400 * 3,))
     response = client.get("/staff/demand?start=2026-11-02&end=2026-11-15")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<title>一事 · 工作台 · 需求</title>" in html

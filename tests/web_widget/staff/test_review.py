@@ -135,7 +135,7 @@ def test_labelling_appends_to_the_review_file_once_and_relabelling_updates_it(ap
     html = client.get(f"/staff/conversations/{SENDERS['bbbb']}?saved={app.ids['xiche']}").get_data(as_text=True)
     assert "已保存。已标注为：我要开小店（wang.li）" in html
     with app.app_context():
-        rows = store.connection().execute("select username, event_id, text, intent from review_labels order by id").fetchall()
+        rows = store.connection().exec_driver_sql("select username, event_id, text, intent from review_labels order by id").fetchall()
     assert rows[-1] == ("wang.li", app.ids["xiche"], "想开个洗车店", "bundle_shop") and len(rows) == 4
 
 

@@ -6,6 +6,7 @@ import sqlite3
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from web_widget.staff import tracker as conversations
 from web_widget.staff.tracker import Filters, TrackerMissing
@@ -16,9 +17,31 @@ NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
 
 @pytest.fixture
-def tracker(tmp_path):
+def sqlite_tracker(tmp_path):
     path = tmp_path / "rasa.db"
     return path, build(path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker(request, sqlite_tracker):
+    """The five conversations in the embedded profile's SQLite file, or copied row for row into a PostgreSQL
+    database as the city profile's Rasa servers keep them (the same tables; `data` a text column of JSON)."""
+    if request.param == "sqlite":
+        return sqlite_tracker
+    path, ids = sqlite_tracker
+    url = request.getfixturevalue("postgres_url")
+    source, target = sa.create_engine(f"sqlite:///{path}"), sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(source)
+    with source.connect() as reading, target.begin() as writing:
+        tables.create_all(writing)
+        for table in tables.sorted_tables:
+            rows = [dict(row._mapping) for row in reading.execute(table.select())]
+            if rows:
+                writing.execute(table.insert(), rows)
+    source.dispose()
+    target.dispose()
+    return url, ids
 
 
 def found(path, **filters) -> list[str]:
@@ -134,8 +157,8 @@ def test_a_missing_tracker_store_is_reported_not_crashed_on(tmp_path):
 def test_reading_is_read_only_and_holds_no_transaction(tmp_path):
     path = tmp_path / "rasa.db"
     build(path, journal="delete")  # without WAL an open read would block every write
-    with conversations.reader(path) as db, pytest.raises(sqlite3.OperationalError, match="readonly"):
-        db.execute("delete from events")
+    with conversations.reader(path) as db, pytest.raises(sa.exc.OperationalError, match="readonly"):
+        db.exec_driver_sql("delete from events")
     conversations.conversations(path, Filters(*NOVEMBER), low=0.6, limit=50)[0]
     conversations.questions(path, *NOVEMBER)
     writer = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -154,10 +177,10 @@ def test_date_ranges_from_a_form():
     assert (start, end) == (date(2025, 11, 8), date(2026, 11, 8)) and "最多查看366天" in problem
 
 
-def test_test_bench_conversations_are_not_citizens(tracker):
+def test_test_bench_conversations_are_not_citizens(sqlite_tracker):
     from .tracker_events import Tracker, at
 
-    path, _ = tracker
+    path, _ = sqlite_tracker
     before = len(conversations.questions(path, *NOVEMBER))
     bench = Tracker(path)
     bench.start("staff-bench-0123456789abcdef", at(10, 16))
@@ -190,13 +213,13 @@ def test_a_bundle_filter_matches_whole_slugs_only(tracker):
     assert found(path, bundle="baby,shop") == []
 
 
-def test_the_list_reads_the_summary_index_not_the_events(tracker):
-    path, _ = tracker
+def test_the_list_reads_the_summary_index_not_the_events(sqlite_tracker):
+    path, _ = sqlite_tracker
     with conversations.reader(path) as db:
-        plan = " ".join(str(row) for row in db.execute(
+        plan = " ".join(str(row) for row in db.exec_driver_sql(
             "explain query plan select sender_id from conversation_summaries where last_at >= 0 and first_at < 1 "
             "order by last_at desc limit 50"))
-        questions = " ".join(str(row) for row in db.execute(
+        questions = " ".join(str(row) for row in db.exec_driver_sql(
             "explain query plan select at from conversation_questions where at >= 0 and at < 1"))
     assert "conversation_summaries_last_at" in plan and "events" not in plan
     assert "conversation_questions_at" in questions
