@@ -13,11 +13,13 @@ transaction that other workers wait for.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
@@ -43,6 +45,10 @@ sa.Table("staff_failures", META, sa.Column("username", sa.String(255), nullable=
 sa.Table("content_log", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("action", sa.String(64), nullable=False),
          sa.Column("kind", sa.String(64)), sa.Column("record", sa.String(255)), sa.Column("detail", sa.Text, nullable=False))
+sa.Table("audit_log", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
+         sa.Column("username", sa.String(64), nullable=False), sa.Column("action", sa.String(64), nullable=False),
+         sa.Column("target", sa.String(255)), sa.Column("detail", sa.Text, nullable=False),
+         sa.Column("before", sa.Text), sa.Column("after", sa.Text), sa.Index("audit_log_at", "at"))
 sa.Table("review_labels", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("event_id", sa.BigInteger, nullable=False),
          sa.Column("sender", sa.String(255), nullable=False), sa.Column("text", sa.Text, nullable=False),
@@ -171,6 +177,38 @@ def log_content(username: str, action: str, kind: str | None, record: str | None
     _sql("insert into content_log (at, username, action, kind, record, detail) "
          "values (:at, :username, :action, :kind, :record, :detail)",
          {"at": time.time(), "username": username, "action": action, "kind": kind, "record": record, "detail": detail})
+
+
+def audit(username: str, action: str, target: str | None, detail: str, before: Any = None, after: Any = None) -> None:
+    """Record a staff action that changed something (who, when, what, and the before/after where small, as JSON).
+    The audit trail is never purged with conversations (yishi/retention.py leaves it alone)."""
+    def small(value: Any) -> str | None:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        return text if len(text) <= AUDIT_VALUE_MAX else text[:AUDIT_VALUE_MAX] + "…"
+
+    _sql("insert into audit_log (at, username, action, target, detail, before, after) "
+         "values (:at, :username, :action, :target, :detail, :before, :after)",
+         {"at": time.time(), "username": username, "action": action, "target": target, "detail": detail,
+          "before": small(before), "after": small(after)})
+
+
+AUDIT_VALUE_MAX = 2000  # characters of JSON kept for a before or after value
+
+
+def audit_log(limit: int = 100, username: str | None = None, action: str | None = None) -> list[dict]:
+    """The latest audited actions, newest first, optionally of one user or one kind of action."""
+    where, params = [], {"limit": limit}
+    if username:
+        where.append("username = :username")
+        params["username"] = username
+    if action:
+        where.append("action = :action")
+        params["action"] = action
+    condition = ("where " + " and ".join(where)) if where else ""
+    return [dict(r._mapping) for r in _sql(f"select at, username, action, target, detail, before, after from audit_log "
+                                            f"{condition} order by id desc limit :limit", params)]  # noqa: S608
 
 
 def content_log(limit: int = 20) -> list[dict]:

@@ -97,3 +97,16 @@ def test_the_city_profile_needs_no_sqlite_file(workers, tmp_path):
         assert not (tmp_path / "web.db").exists()
         with sa.create_engine(one.config["WEB_DB"]).connect() as db:
             assert {"unanswered", "staff", "review_labels"} <= set(sa.inspect(db).get_table_names())
+
+
+def test_the_audit_trail_keeps_who_what_and_a_small_before_and_after(workers):
+    _, one, two = workers
+    with one.app_context():
+        store.audit("wang.li", "rating_status", "rating:3", "待处理 → 已整改", before={"status": "待处理"},
+                    after={"status": "已整改"})
+        store.audit("li.na", "publish", None, "发布 12 条", after="x" * 5000)
+    with two.app_context():
+        newest, older = store.audit_log()
+        assert (newest["username"], newest["action"], len(newest["after"])) == ("li.na", "publish", store.AUDIT_VALUE_MAX + 1)
+        assert older["before"] == '{"status": "待处理"}' and older["target"] == "rating:3"
+        assert [r["action"] for r in store.audit_log(username="wang.li")] == ["rating_status"]
