@@ -7,6 +7,10 @@ and writes it back in separate commands: two servers taking a message of the sam
 2 of 3 turns stored). Here every such change is one optimistic Redis transaction (WATCH, then MULTI/EXEC, again
 when another server changed the lock in between), so tickets are issued and removed one at a time. Yishi still
 keeps each conversation on one server while it is healthy; the lock covers the moment a conversation moves.
+
+A server that freezes mid-turn keeps holding its conversation's lock: Rasa's tickets live 60 s by default, and the
+conversation, moved to a healthy server, would wait for them past the web app's chat timeout. Here a ticket lives
+YISHI_LOCK_LIFETIME_S (a turn takes well under a second; measured in tests/e2e/test_city.py).
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class SettingsRedisLockStore(RedisLockStore):
                     continue
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        lock_lifetime = settings.number("YISHI_LOCK_LIFETIME_S")  # Rasa passes its own 60 s default
+
         def issue(lock: Optional[TicketLock]) -> tuple[TicketLock, int]:
             lock = lock or TicketLock(conversation_id)
             return lock, lock.issue_ticket(lock_lifetime)

@@ -23,9 +23,19 @@ FALLBACK = ("抱歉，系统暂时没能回答您的问题，您的问题已经�
             "或到区政务服务中心“一事一次办”综合窗口咨询，也可以拨打12345政务服务便民热线。")
 
 
+def tolerant(default: Any, call, *args: Any) -> Any:
+    """A store call the chat can do without: while the web app's store (the database, or Redis) cannot be reached,
+    citizens still get answers; what was lost is logged (never the text)."""
+    try:
+        return call(*args)
+    except store.unavailable_errors():
+        current_app.logger.error("the web app's store is unavailable (%s skipped)", call.__name__, exc_info=True)
+        return default
+
+
 def session_id(new: bool = False) -> str:
     """The visitor's conversation id: issued here, kept in the signed session cookie, never taken from the client."""
-    if new or "sid" not in session or store.conversation_ended(session["sid"]):
+    if new or "sid" not in session or tolerant(False, store.conversation_ended, session["sid"]):
         session["sid"] = uuid.uuid4().hex
         session.permanent = True
     return session["sid"]
@@ -88,7 +98,7 @@ def _reply(messages: list[dict[str, Any]], status: int = 200):
 
 
 def _fallback(sid: str, text: str, reason: str):
-    store.keep_unanswered(sid, text, reason)
+    tolerant(None, store.keep_unanswered, sid, text, reason)
     current_app.logger.warning("chat fallback (%s) for session %s", reason, sid[:8])
     return _reply([{"text": FALLBACK, "custom": {"type": "fallback"}}])
 
@@ -103,8 +113,9 @@ def message():
         return jsonify(error=str(exc)), 400
     sid = session_id()
     ip = request.remote_addr or "unknown"
-    if not (store.allow(f"s:{sid}", current_app.config["RATE_PER_SESSION"])
-            and store.allow(f"ip:{ip}", current_app.config["RATE_PER_IP"])):
+    # the rate limit fails open while its store is down: Rasa's own cap on chats in flight still holds
+    if not (tolerant(True, store.allow, f"s:{sid}", current_app.config["RATE_PER_SESSION"])
+            and tolerant(True, store.allow, f"ip:{ip}", current_app.config["RATE_PER_IP"])):
         response = jsonify(error="您发送得太快了，请稍等一分钟再试。")
         response.headers["Retry-After"] = "60"
         return response, 429
@@ -125,7 +136,8 @@ def message():
 @bp.get("/history")
 def history():
     """This visitor's conversation so far (so a page reload keeps it), read from Rasa's tracker store."""
-    if "sid" not in session or not current_app.config["RASA_JWT_SECRET"] or store.conversation_ended(session["sid"]):
+    if "sid" not in session or not current_app.config["RASA_JWT_SECRET"] \
+            or tolerant(False, store.conversation_ended, session["sid"]):
         return _no_store(jsonify(turns=[]))
     try:
         events = rasa().tracker(session["sid"]).get("events") or []
@@ -159,6 +171,6 @@ def _turn(event: dict[str, Any]) -> dict[str, Any] | None:
 def restart():
     """重新开始: a new conversation id; the old one is ended for good (its transcript stays for staff review)."""
     if "sid" in session:
-        store.end_conversation(session["sid"])
+        tolerant(None, store.end_conversation, session["sid"])
     session_id(new=True)
     return _reply([])

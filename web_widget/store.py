@@ -96,6 +96,13 @@ def init_app(app: Flask) -> None:
                                                        socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
 
 
+def unavailable_errors() -> tuple[type[BaseException], ...]:
+    """What a store that cannot be reached raises (the database, or Redis in the city profile)."""
+    import redis
+
+    return (sa.exc.DBAPIError, redis.RedisError)
+
+
 def _redis():
     return current_app.extensions.get("redis")
 

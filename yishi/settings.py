@@ -71,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_DATABASE_PASSWORD", "", "the password for YISHI_DATABASE_URL (only from the environment)"),
     Setting("YISHI_REDIS_URL", "", "the city profile's Redis, redis://host:port/db: Rasa's lock store shared by "
             "every Rasa server, and the web app's rate limits and staff sessions shared by every web worker"),
+    Setting("YISHI_LOCK_LIFETIME_S", "5", "the city profile: how long a Rasa server may hold a conversation's lock; a "
+            "server that freezes mid-turn frees its conversations after this (keep it below YISHI_CHAT_TIMEOUT_S)"),
     Setting("YISHI_REDIS_PASSWORD", "", "the password for YISHI_REDIS_URL (only from the environment)"),
     Setting("YISHI_LOG_DIR", "build/logs", "server logs"),
     Setting("YISHI_RETENTION_DAYS", "180", "conversations are deleted this many days after their last event "

@@ -133,19 +133,26 @@ def test_a_postgresql_restart_gives_polite_fallbacks_then_answers_without_restar
     assert settings.tracker_url(stack.env).startswith("postgresql://")
 
 
+def start_haproxy(stack, folder) -> tuple[subprocess.Popen, int, object]:
+    """deploy/haproxy.cfg as it ships, in front of the stack's two Rasa servers (a third place with nothing
+    listening); its process, port and log file."""
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    port = stack_module.free_port()
+    log = folder / "haproxy.log"
+    balancer = subprocess.Popen(
+        [haproxy, "-f", str(settings.home() / "deploy/haproxy.cfg")], stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env={"RASA_LB_BIND": f"127.0.0.1:{port}", "RASA_LB_SERVER_0": stack.rasa_urls[0].removeprefix("http://"),
+             "RASA_LB_SERVER_1": stack.rasa_urls[1].removeprefix("http://"),
+             "RASA_LB_SERVER_2": f"127.0.0.1:{stack_module.free_port()}"})
+    return balancer, port, log
+
+
 def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(city, tmp_path):
     """deploy/haproxy.cfg in front of the two Rasa servers: the web app sends the conversation id in a header,
     HAProxy hashes on it; with one server frozen, no visitor gets a fallback once HAProxy has seen it (2 s), and
     each conversation continues with its history from PostgreSQL."""
     stack, _, _ = city
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    port = stack_module.free_port()
-    log = tmp_path / "haproxy.log"
-    balancer = subprocess.Popen(
-        [haproxy, "-f", str(settings.home() / "deploy/haproxy.cfg")], stdout=log.open("w"), stderr=subprocess.STDOUT,
-        env={"RASA_LB_BIND": f"127.0.0.1:{port}", "RASA_LB_SERVER_0": stack.rasa_urls[0].removeprefix("http://"),
-             "RASA_LB_SERVER_1": stack.rasa_urls[1].removeprefix("http://"),
-             "RASA_LB_SERVER_2": f"127.0.0.1:{stack_module.free_port()}"})  # a third place, nothing listening
+    balancer, port, log = start_haproxy(stack, tmp_path)
     web = stack.start_web(workers=1, folder=tmp_path, extra_env={
         "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{port}", "YISHI_CHAT_TIMEOUT_S": "6",
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
@@ -172,6 +179,97 @@ def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(c
             assert refined and {q["key"]: q["answer"] for q in refined["questions"]}["has_licence"] == "yes", reply
     finally:
         os.kill(frozen.pid, signal.SIGCONT)
+        web.process.terminate()
+        web.process.wait(timeout=10)
+        balancer.terminate()
+        balancer.wait(timeout=10)
+
+
+SCRIPT = ["想开个洗车铺子", ANSWER, "我要开健身房", "你好", "娃儿刚生要办啥", "二手房过户要带什么", "谢谢"]
+
+
+def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_no_turn(city, tmp_path):
+    """Issue 14, req 3: 20 visitors chat through the web app (2 workers, its store in PostgreSQL, rate limits in
+    Redis) and HAProxy for 30 s; at 15 s one Rasa server freezes. Every message sent ends up as one user event in
+    PostgreSQL (those held by the frozen server once it runs again), and only messages sent before HAProxy saw the
+    failure (2 s) may get the polite fallback. Then the console, reading PostgreSQL, lists the conversations."""
+    stack, postgres, _ = city
+    balancer, port, _ = start_haproxy(stack, tmp_path)
+    web = stack.start_web(workers=2, folder=tmp_path, extra_env={
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{port}",
+        "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
+    frozen = stack.processes[2]
+    engine = sa.create_engine(postgres.url)
+
+    def user_events(since: float) -> int:
+        with engine.connect() as db:
+            return db.execute(sa.text("select count(*) from events where type_name = 'user' and timestamp >= :t "
+                                      "and sender_id not like 'yishi-warmup-%'"), {"t": since}).scalar_one()
+
+    sent: list[tuple[float, str]] = []  # (when it was sent, what came back: answer / fallback / error)
+    lock = threading.Lock()
+    time.sleep(1.5)  # HAProxy's first health checks
+    start = time.time()
+    stop_at = time.monotonic() + 30
+    freeze_at: list[float] = []
+
+    def visitor(number: int) -> None:
+        session, turn = requests.Session(), 0
+        while time.monotonic() < stop_at:
+            if turn and turn % 8 == 0:
+                session = requests.Session()  # the next visitor: a new conversation
+            text = SCRIPT[(number + turn) % len(SCRIPT)]
+            began = time.monotonic()
+            try:
+                reply = session.post(f"{web.url}/chat/message", json={"text": text}, timeout=30)
+                kinds = [(m.get("custom") or {}).get("type") for m in reply.json()["messages"]]
+                outcome = "fallback" if kinds == ["fallback"] else "answer" if reply.status_code == 200 else "error"
+            except (requests.RequestException, ValueError, KeyError):
+                outcome = "error"
+            with lock:
+                sent.append((began, outcome))
+            turn += 1
+
+    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(20)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(15)
+        os.kill(frozen.pid, signal.SIGSTOP)
+        freeze_at.append(time.monotonic())
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+    try:
+        outcomes = [o for _, o in sent]
+        assert "error" not in outcomes and len(sent) > 200, (len(sent), outcomes.count("error"))
+        # after HAProxy has seen the failure, nobody gets a fallback
+        late = [(round(began - freeze_at[0], 2), o) for began, o in sent if began > freeze_at[0] + 2.0]
+        assert late and [x for x in late if x[1] == "fallback"] == [], (len(late), [x for x in late if x[1] == "fallback"])
+        # every message sent is in PostgreSQL: a turn in the tracker store, or, for the few the frozen server held
+        # past the chat timeout, a polite fallback whose question the web app's store kept for staff
+        answered, fallbacks = outcomes.count("answer"), outcomes.count("fallback")
+        counted, settled = -1, 0
+        while settled < 3:  # until the revived server has stored whatever it still does
+            now = user_events(start)
+            settled, counted = (settled + 1, now) if now == counted else (0, now)
+            time.sleep(1)
+        with engine.connect() as db:
+            kept = db.execute(sa.text("select count(*) from unanswered where at >= :t"), {"t": start}).scalar_one()
+        assert answered <= counted <= answered + fallbacks, (answered, counted, fallbacks)
+        assert kept == fallbacks and counted + kept >= len(sent), (counted, kept, len(sent))
+        # the console reads the same PostgreSQL: log in and find today's conversations
+        web.add_staff("wang.li", "correct horse battery")
+        console = requests.Session()
+        assert console.post(f"{web.url}/staff/login", data={"username": "wang.li", "password": "correct horse battery"},
+                            timeout=30).status_code == 200
+        listed = console.get(f"{web.url}/staff/api/conversations", timeout=30).json()
+        assert listed["tracker"] and listed["total"] >= len(sent) // 8
+        demand = console.get(f"{web.url}/staff/api/demand", timeout=30).json()
+        assert demand["tracker"] and sum(day["total"] for day in demand["days"]) >= len(sent) // 2
+    finally:
+        engine.dispose()
         web.process.terminate()
         web.process.wait(timeout=10)
         balancer.terminate()

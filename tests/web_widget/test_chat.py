@@ -127,3 +127,17 @@ def test_restart_ends_the_old_conversation_even_for_a_copied_cookie(app):
 def test_headers_on_every_response(app):
     response = app.test_client().get("/api/bundles")
     assert "camera=()" in response.headers["Permissions-Policy"] and "microphone=()" in response.headers["Permissions-Policy"]
+
+
+def test_the_chat_answers_while_its_rate_limit_store_cannot_be_reached(mini_db, tmp_path, caplog):
+    """The city profile's Redis down: the rate limit fails open (Rasa's cap on chats in flight still holds) and the
+    visitor still gets the polite fallback from the closed Rasa port, never a 500."""
+    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                      "RASA_URLS": [f"http://127.0.0.1:{free_port()}"], "SECRET_KEY": "test",
+                      "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    client = app.test_client()
+    for _ in range(2):
+        response = client.post("/chat/message", json={"text": "想开个洗车铺子"})
+        assert response.status_code == 200 and response.json["messages"][0]["custom"]["type"] == "fallback"
+    assert len(unanswered(app)) == 2
+    assert "the web app's store is unavailable (allow skipped)" in caplog.text
