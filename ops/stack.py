@@ -164,15 +164,17 @@ def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:
 
 
 def start(folder: Path, extra_env: dict[str, str] | None = None, rasa_servers: int = 1,
-          model: Path | None = None, actions_package: str = "actions") -> Stack:
-    """The action server and rasa_servers Rasa servers on free loopback ports, warmed up; logs in folder/*.log."""
+          model: Path | None = None, actions_package: str = "actions", rasa_ports: list[int] | None = None,
+          actions_port: int | None = None) -> Stack:
+    """The action server and rasa_servers Rasa servers on loopback ports (free ones unless given), warmed up; logs in
+    folder/*.log."""
     model = model or settings.path("YISHI_MODEL")
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make model`")
     home = settings.home()
     folder.mkdir(parents=True, exist_ok=True)
-    stack = Stack(folder, [free_port() for _ in range(rasa_servers)], free_port(), secrets.token_hex(32), {},
-                  actions_package)
+    stack = Stack(folder, rasa_ports or [free_port() for _ in range(rasa_servers)], actions_port or free_port(),
+                  secrets.token_hex(32), {}, actions_package)
     stack.env = os.environ | {
         "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "SANIC_HOST": "127.0.0.1",
         "YISHI_ACTION_URL": f"http://127.0.0.1:{stack.actions_port}/webhook",

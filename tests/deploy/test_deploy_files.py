@@ -59,7 +59,8 @@ def test_the_deployment_files_name_only_settings_that_exist():
 
 def test_haproxy_accepts_the_balancer():
     env = {"RASA_LB_BIND": "127.0.0.1:5005", "RASA_LB_SERVER_0": "10.0.0.11:5005", "RASA_LB_SERVER_1": "10.0.0.12:5005",
-           "RASA_LB_SERVER_2": "10.0.0.13:5005"}
+           "RASA_LB_SERVER_2": "10.0.0.13:5005", "ACTIONS_LB_BIND": "127.0.0.1:5055",
+           "ACTIONS_LB_SERVER_0": "10.0.0.21:5055", "ACTIONS_LB_SERVER_1": "10.0.0.22:5055"}
     result = subprocess.run([tool("haproxy"), "-c", "-f", str(DEPLOY / "haproxy.cfg")], capture_output=True, text=True,
                             timeout=60, env=env)
     assert result.returncode == 0 and "Configuration file is valid" in result.stdout + result.stderr, result.stderr

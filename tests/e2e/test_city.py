@@ -11,6 +11,8 @@ import subprocess
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -24,19 +26,53 @@ from yishi.rasa_client import RasaClient
 ANSWER = '/answer_question{"question":"has_licence","value":"yes"}'
 
 
+@dataclass
+class City:
+    """The city profile as the tests run it: PostgreSQL, Redis, deploy/haproxy.cfg as it ships in front of two Rasa
+    servers and two action servers (the stack's own and a second one), and the stack."""
+
+    stack: stack_module.Stack
+    postgres: services.Postgres
+    redis: services.Redis
+    balancer: subprocess.Popen
+    rasa_lb: int  # HAProxy's port for the Rasa servers
+    log: Path  # HAProxy's log
+    second_actions: subprocess.Popen
+
+    def log_lines(self, offset: int = 0) -> list[str]:
+        return self.log.read_text(encoding="utf-8", errors="replace")[offset:].splitlines()
+
+
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     folder = tmp_path_factory.mktemp("city")
     postgres = services.start_postgres()
     redis = services.start_redis(folder / "redis")
+    free = stack_module.free_port
+    rasa_ports, actions_ports, rasa_lb, actions_lb = [free(), free()], [free(), free()], free(), free()
+    log = folder / "haproxy.log"
+    balancer = subprocess.Popen(
+        [shutil.which("haproxy") or "/usr/sbin/haproxy", "-f", str(settings.home() / "deploy/haproxy.cfg")],
+        stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env={"RASA_LB_BIND": f"127.0.0.1:{rasa_lb}", "RASA_LB_SERVER_0": f"127.0.0.1:{rasa_ports[0]}",
+             "RASA_LB_SERVER_1": f"127.0.0.1:{rasa_ports[1]}", "RASA_LB_SERVER_2": f"127.0.0.1:{free()}",  # nothing there
+             "ACTIONS_LB_BIND": f"127.0.0.1:{actions_lb}", "ACTIONS_LB_SERVER_0": f"127.0.0.1:{actions_ports[0]}",
+             "ACTIONS_LB_SERVER_1": f"127.0.0.1:{actions_ports[1]}"})
+    second = subprocess.Popen(stack_module.actions_command(actions_ports[1]), cwd=settings.home(),
+                              env=os.environ | {"SANIC_HOST": "127.0.0.1", "RASA_TELEMETRY_ENABLED": "false"},
+                              stdout=(folder / "actions-1.log").open("w"), stderr=subprocess.STDOUT)
     try:
-        running = stack_module.start(folder / "stack", rasa_servers=2, extra_env={
-            "YISHI_DATABASE_URL": postgres.url, "YISHI_REDIS_URL": redis.url})
+        running = stack_module.start(folder / "stack", rasa_servers=2, rasa_ports=rasa_ports, actions_port=actions_ports[0],
+                                     extra_env={"YISHI_DATABASE_URL": postgres.url, "YISHI_REDIS_URL": redis.url,
+                                                "YISHI_ACTION_URL": f"http://127.0.0.1:{actions_lb}/webhook"})
         try:
-            yield running, postgres, redis
+            yield City(running, postgres, redis, balancer, rasa_lb, log, second)
         finally:
             running.stop()
     finally:
+        for process in (second, balancer):
+            process.terminate()
+            process.wait(timeout=20)
         redis.stop()
         postgres.remove()
 
@@ -60,7 +96,7 @@ def events(postgres, sender: str) -> list[tuple[str, str | None]]:
 
 
 def test_the_rasa_servers_store_conversations_in_postgresql_and_continue_each_others(city):
-    stack, postgres, _ = city
+    stack, postgres = city.stack, city.postgres
     first, second = stack.rasa_urls
     sender = f"city-{uuid.uuid4().hex}"
     assert bundle_of(on(first, stack, sender, "想开个洗车铺子"))["slug"] == "car_wash"
@@ -73,7 +109,7 @@ def test_the_rasa_servers_store_conversations_in_postgresql_and_continue_each_ot
 
 
 def test_the_redis_lock_store_serialises_one_conversation_sent_to_two_servers_at_once(city):
-    stack, postgres, redis = city
+    stack, postgres, redis = city.stack, city.postgres, city.redis
     sender = f"city-{uuid.uuid4().hex}"
     on(stack.rasa_urls[0], stack, sender, "你好")
     monitor = subprocess.Popen(["redis-cli", "-p", str(redis.port), "monitor"], stdout=subprocess.PIPE, text=True)
@@ -104,7 +140,7 @@ def test_the_redis_lock_store_serialises_one_conversation_sent_to_two_servers_at
 
 
 def test_a_postgresql_restart_gives_polite_fallbacks_then_answers_without_restarting_rasa(city, tmp_path):
-    stack, postgres, _ = city
+    stack, postgres = city.stack, city.postgres
     web = stack.start_web(workers=1, folder=tmp_path, extra_env={"YISHI_SECRET_KEY": "city-tests",
                                                                  "YISHI_CHAT_TIMEOUT_S": "6"})
     rasa_pids = [p.pid for p in stack.processes[1:3]]
@@ -133,39 +169,24 @@ def test_a_postgresql_restart_gives_polite_fallbacks_then_answers_without_restar
     assert settings.tracker_url(stack.env).startswith("postgresql://")
 
 
-def start_haproxy(stack, folder) -> tuple[subprocess.Popen, int, object]:
-    """deploy/haproxy.cfg as it ships, in front of the stack's two Rasa servers (a third place with nothing
-    listening); its process, port and log file."""
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    port = stack_module.free_port()
-    log = folder / "haproxy.log"
-    balancer = subprocess.Popen(
-        [haproxy, "-f", str(settings.home() / "deploy/haproxy.cfg")], stdout=log.open("w"), stderr=subprocess.STDOUT,
-        env={"RASA_LB_BIND": f"127.0.0.1:{port}", "RASA_LB_SERVER_0": stack.rasa_urls[0].removeprefix("http://"),
-             "RASA_LB_SERVER_1": stack.rasa_urls[1].removeprefix("http://"),
-             "RASA_LB_SERVER_2": f"127.0.0.1:{stack_module.free_port()}"})
-    return balancer, port, log
-
-
 def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(city, tmp_path):
     """deploy/haproxy.cfg in front of the two Rasa servers: the web app sends the conversation id in a header,
     HAProxy hashes on it; with one server frozen, no visitor gets a fallback once HAProxy has seen it (2 s), and
     each conversation continues with its history from PostgreSQL."""
-    stack, _, _ = city
-    balancer, port, log = start_haproxy(stack, tmp_path)
+    stack = city.stack
+    offset = city.log.stat().st_size
     web = stack.start_web(workers=1, folder=tmp_path, extra_env={
-        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{port}", "YISHI_CHAT_TIMEOUT_S": "6",
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{city.rasa_lb}", "YISHI_CHAT_TIMEOUT_S": "6",
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
     frozen = stack.processes[2]
     try:
-        time.sleep(1.5)  # HAProxy's first health checks
         visitors = [requests.Session() for _ in range(8)]
         for visitor in visitors:
             reply = visitor.post(f"{web.url}/chat/message", json={"text": "想开个洗车铺子"}, timeout=30).json()
             assert bundle_of(reply["messages"])["slug"] == "car_wash"
         # each conversation on one server; between them, both servers in use
         placed: dict[str, set[str]] = {}
-        for line in log.read_text().splitlines():
+        for line in city.log_lines(offset):
             match = re.search(r"rasa_servers/(rasa\d) .*\{([0-9a-f]{32})\}", line)
             if match:
                 placed.setdefault(match.group(2), set()).add(match.group(1))
@@ -181,8 +202,6 @@ def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(c
         os.kill(frozen.pid, signal.SIGCONT)
         web.process.terminate()
         web.process.wait(timeout=10)
-        balancer.terminate()
-        balancer.wait(timeout=10)
 
 
 SCRIPT = ["想开个洗车铺子", ANSWER, "我要开健身房", "你好", "娃儿刚生要办啥", "二手房过户要带什么", "谢谢"]
@@ -193,10 +212,9 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
     Redis) and HAProxy for 30 s; at 15 s one Rasa server freezes. Every message sent ends up as one user event in
     PostgreSQL (those held by the frozen server once it runs again), and only messages sent before HAProxy saw the
     failure (2 s) may get the polite fallback. Then the console, reading PostgreSQL, lists the conversations."""
-    stack, postgres, _ = city
-    balancer, port, _ = start_haproxy(stack, tmp_path)
+    stack, postgres = city.stack, city.postgres
     web = stack.start_web(workers=2, folder=tmp_path, extra_env={
-        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{port}",
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{city.rasa_lb}",
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
     frozen = stack.processes[2]
     engine = sa.create_engine(postgres.url)
@@ -208,7 +226,6 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
 
     sent: list[tuple[float, str]] = []  # (when it was sent, what came back: answer / fallback / error)
     lock = threading.Lock()
-    time.sleep(1.5)  # HAProxy's first health checks
     start = time.time()
     stop_at = time.monotonic() + 30
     freeze_at: list[float] = []
@@ -272,5 +289,20 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
         engine.dispose()
         web.process.terminate()
         web.process.wait(timeout=10)
-        balancer.terminate()
-        balancer.wait(timeout=10)
+
+
+def test_the_action_servers_share_the_calls_and_one_killed_costs_no_answer(city, tmp_path):
+    """Several action servers behind deploy/haproxy.cfg: calls go to both; with one killed, every answer still comes
+    once HAProxy has seen it (2 s). (Last in this module: the second action server stays down.)"""
+    stack = city.stack
+    offset = city.log.stat().st_size
+    for _ in range(6):
+        assert bundle_of(on(stack.rasa_urls[0], stack, f"city-{uuid.uuid4().hex}", "想开个洗车铺子"))
+    used = {m.group(1) for line in city.log_lines(offset) if (m := re.search(r"action_servers/(actions\d)", line))}
+    assert used == {"actions0", "actions1"}, used
+    city.second_actions.kill()
+    city.second_actions.wait(timeout=10)
+    time.sleep(2.0)
+    answers = [bundle_of(on(stack.rasa_urls[1], stack, f"city-{uuid.uuid4().hex}", "我要开健身房")) for _ in range(6)]
+    assert all(answers)
+    assert any("actions1 is DOWN" in line for line in city.log_lines(offset))
