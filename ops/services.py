@@ -108,3 +108,51 @@ def start_redis(folder: Path) -> Redis:
         time.sleep(0.2)
     process.kill()
     raise TimeoutError("redis-server did not start")
+
+
+@dataclass
+class Haproxy:
+    process: subprocess.Popen
+    rasa_port: int  # where the Rasa servers are reached through it
+    actions_port: int  # where the action servers are reached through it
+    log: Path
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}/webhook"
+
+    def log_lines(self, offset: int = 0) -> list[str]:
+        return self.log.read_text(encoding="utf-8", errors="replace")[offset:].splitlines()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+RASA_SLOTS, ACTION_SLOTS = 3, 2  # servers deploy/haproxy.cfg names
+
+
+def start_haproxy(folder: Path, rasa: list[str], actions: list[str]) -> Haproxy:
+    """deploy/haproxy.cfg as it ships, on free loopback ports, in front of these Rasa and action servers (host:port);
+    a slot with no server points at a closed port and stays down."""
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not Path(haproxy).exists():  # never skip silently: make browser installs it
+        raise RuntimeError("HAProxy is missing: apt-get install haproxy")
+    from yishi import settings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rasa_port, actions_port = free_port(), free_port()
+    env = {"RASA_LB_BIND": f"127.0.0.1:{rasa_port}", "ACTIONS_LB_BIND": f"127.0.0.1:{actions_port}"}
+    for prefix, servers, slots in (("RASA_LB_SERVER", rasa, RASA_SLOTS), ("ACTIONS_LB_SERVER", actions, ACTION_SLOTS)):
+        if len(servers) > slots:
+            raise ValueError(f"deploy/haproxy.cfg names {slots} servers for {prefix}, not {len(servers)}")
+        for slot in range(slots):
+            env[f"{prefix}_{slot}"] = servers[slot] if slot < len(servers) else f"127.0.0.1:{free_port()}"
+    log = folder / "haproxy.log"
+    process = subprocess.Popen([haproxy, "-f", str(settings.home() / "deploy" / "haproxy.cfg")], env=env,
+                               stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return Haproxy(process, rasa_port, actions_port, log)

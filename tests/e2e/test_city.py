@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
@@ -34,13 +32,8 @@ class City:
     stack: stack_module.Stack
     postgres: services.Postgres
     redis: services.Redis
-    balancer: subprocess.Popen
-    rasa_lb: int  # HAProxy's port for the Rasa servers
-    log: Path  # HAProxy's log
+    balancer: services.Haproxy
     second_actions: subprocess.Popen
-
-    def log_lines(self, offset: int = 0) -> list[str]:
-        return self.log.read_text(encoding="utf-8", errors="replace")[offset:].splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -49,30 +42,24 @@ def city(tmp_path_factory):
     postgres = services.start_postgres()
     redis = services.start_redis(folder / "redis")
     free = stack_module.free_port
-    rasa_ports, actions_ports, rasa_lb, actions_lb = [free(), free()], [free(), free()], free(), free()
-    log = folder / "haproxy.log"
-    balancer = subprocess.Popen(
-        [shutil.which("haproxy") or "/usr/sbin/haproxy", "-f", str(settings.home() / "deploy/haproxy.cfg")],
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
-        env={"RASA_LB_BIND": f"127.0.0.1:{rasa_lb}", "RASA_LB_SERVER_0": f"127.0.0.1:{rasa_ports[0]}",
-             "RASA_LB_SERVER_1": f"127.0.0.1:{rasa_ports[1]}", "RASA_LB_SERVER_2": f"127.0.0.1:{free()}",  # nothing there
-             "ACTIONS_LB_BIND": f"127.0.0.1:{actions_lb}", "ACTIONS_LB_SERVER_0": f"127.0.0.1:{actions_ports[0]}",
-             "ACTIONS_LB_SERVER_1": f"127.0.0.1:{actions_ports[1]}"})
+    rasa_ports, actions_ports = [free(), free()], [free(), free()]
+    balancer = services.start_haproxy(folder, [f"127.0.0.1:{p}" for p in rasa_ports],
+                                      [f"127.0.0.1:{p}" for p in actions_ports])
     second = subprocess.Popen(stack_module.actions_command(actions_ports[1]), cwd=settings.home(),
                               env=os.environ | {"SANIC_HOST": "127.0.0.1", "RASA_TELEMETRY_ENABLED": "false"},
                               stdout=(folder / "actions-1.log").open("w"), stderr=subprocess.STDOUT)
     try:
         running = stack_module.start(folder / "stack", rasa_servers=2, rasa_ports=rasa_ports, actions_port=actions_ports[0],
                                      extra_env={"YISHI_DATABASE_URL": postgres.url, "YISHI_REDIS_URL": redis.url,
-                                                "YISHI_ACTION_URL": f"http://127.0.0.1:{actions_lb}/webhook"})
+                                                "YISHI_ACTION_URL": balancer.action_url})
         try:
-            yield City(running, postgres, redis, balancer, rasa_lb, log, second)
+            yield City(running, postgres, redis, balancer, second)
         finally:
             running.stop()
     finally:
-        for process in (second, balancer):
-            process.terminate()
-            process.wait(timeout=20)
+        second.terminate()
+        second.wait(timeout=20)
+        balancer.stop()
         redis.stop()
         postgres.remove()
 
@@ -174,9 +161,9 @@ def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(c
     HAProxy hashes on it; with one server frozen, no visitor gets a fallback once HAProxy has seen it (2 s), and
     each conversation continues with its history from PostgreSQL."""
     stack = city.stack
-    offset = city.log.stat().st_size
+    offset = city.balancer.log.stat().st_size
     web = stack.start_web(workers=1, folder=tmp_path, extra_env={
-        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{city.rasa_lb}", "YISHI_CHAT_TIMEOUT_S": "6",
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": city.balancer.rasa_url, "YISHI_CHAT_TIMEOUT_S": "6",
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
     frozen = stack.processes[2]
     try:
@@ -186,7 +173,7 @@ def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(c
             assert bundle_of(reply["messages"])["slug"] == "car_wash"
         # each conversation on one server; between them, both servers in use
         placed: dict[str, set[str]] = {}
-        for line in city.log_lines(offset):
+        for line in city.balancer.log_lines(offset):
             match = re.search(r"rasa_servers/(rasa\d) .*\{([0-9a-f]{32})\}", line)
             if match:
                 placed.setdefault(match.group(2), set()).add(match.group(1))
@@ -214,7 +201,7 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
     failure (2 s) may get the polite fallback. Then the console, reading PostgreSQL, lists the conversations."""
     stack, postgres = city.stack, city.postgres
     web = stack.start_web(workers=2, folder=tmp_path, extra_env={
-        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": f"http://127.0.0.1:{city.rasa_lb}",
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": city.balancer.rasa_url,
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
     frozen = stack.processes[2]
     engine = sa.create_engine(postgres.url)
@@ -295,14 +282,14 @@ def test_the_action_servers_share_the_calls_and_one_killed_costs_no_answer(city,
     """Several action servers behind deploy/haproxy.cfg: calls go to both; with one killed, every answer still comes
     once HAProxy has seen it (2 s). (Last in this module: the second action server stays down.)"""
     stack = city.stack
-    offset = city.log.stat().st_size
+    offset = city.balancer.log.stat().st_size
     for _ in range(6):
         assert bundle_of(on(stack.rasa_urls[0], stack, f"city-{uuid.uuid4().hex}", "想开个洗车铺子"))
-    used = {m.group(1) for line in city.log_lines(offset) if (m := re.search(r"action_servers/(actions\d)", line))}
+    used = {m.group(1) for line in city.balancer.log_lines(offset) if (m := re.search(r"action_servers/(actions\d)", line))}
     assert used == {"actions0", "actions1"}, used
     city.second_actions.kill()
     city.second_actions.wait(timeout=10)
     time.sleep(2.0)
     answers = [bundle_of(on(stack.rasa_urls[1], stack, f"city-{uuid.uuid4().hex}", "我要开健身房")) for _ in range(6)]
     assert all(answers)
-    assert any("actions1 is DOWN" in line for line in city.log_lines(offset))
+    assert any("actions1 is DOWN" in line for line in city.balancer.log_lines(offset))
