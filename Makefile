@@ -67,6 +67,7 @@ bench: model  ## benchmarks (figures, not pass/fail); BENCH_ARGS="--repeat 5 --s
 	@$(PY) bench/chat_bench.py $(BENCH_ARGS)
 	@$(PY) bench/web_bench.py
 	@$(PY) bench/console_bench.py
+	@$(PY) bench/city_bench.py
 
 clean:  ## remove built files (keeps .venv and models)
 	rm -rf build results

@@ -168,7 +168,7 @@ def _sid(visitor: WebVisitor) -> str:
     gave the web app (the cookie is signed, not encrypted)."""
     from flask import Flask
 
-    app = Flask("bench")
+    app = Flask(__name__, root_path=str(PROJECT))
     app.secret_key = SECRET
     return app.session_interface.get_signing_serializer(app).loads(visitor.session.cookies.get("session"))["sid"]
 

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from assistant.evaluation import coverage, coverage_cases, evaluate, load_cases, print_report
+from assistant.evaluation import coverage, coverage_cases, evaluate, load_cases, outcome, print_report
 from catalogue import browse, config, db, retrieval
 from chattext import guard, normalize
 from yishi import settings
@@ -47,9 +47,14 @@ def _reused(path: Path | None, texts: list[str]) -> list[dict] | None:
 
 
 def run(cases: list[dict], parses: list[dict], spot, support) -> dict:
+    """The figures, and each case with the model's ranking and what the citizen would get (decision and offered
+    bundles), so two models' answers can be compared case by case (the console's 模型 page)."""
     result = evaluate(cases, parses, spot, support)
-    result["cases"] = [{**case, "ranking": parse.get("intent_ranking", [])[:5]}
-                       for case, parse in zip(cases, parses, strict=True)]
+    result["cases"] = []
+    for case, parse in zip(cases, parses, strict=True):
+        answer = outcome(case, parse, spot, support)
+        result["cases"].append({**case, "ranking": parse.get("intent_ranking", [])[:5], "decision": answer["decision"],
+                                "offered": answer["offered"], "intent": answer["intent"]})
     return result
 
 

@@ -111,6 +111,7 @@ class Stack:
         Its web.db, session key and logs live in `folder` (default the stack's); stopped with the stack."""
         port = free_port()
         folder = folder or self.folder
+        folder.mkdir(parents=True, exist_ok=True)
         env = self.env | {"YISHI_WEB_DB": str(folder / "web.db"),
                           "YISHI_SECRET_KEY_FILE": str(folder / "secret_key"),
                           "YISHI_LOG_DIR": str(folder)} | (extra_env or {})

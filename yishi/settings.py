@@ -77,7 +77,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_LOG_DIR", "build/logs", "server logs"),
     Setting("YISHI_RETENTION_DAYS", "180", "conversations are deleted this many days after their last event "
             "(`yishi retention purge`, run daily by the web app); the demand figures are kept per day"),
-    Setting("YISHI_MODEL", "models/yishi.tar.gz", "the trained Rasa model"),
+    Setting("YISHI_MODEL", "models/yishi.tar.gz", "the trained Rasa model (the live one: the console's 上线 replaces it "
+            "and keeps the previous ones in models/history for 回滚)"),
+    Setting("YISHI_MODEL_HISTORY", "5", "how many earlier live models the console keeps for 回滚"),
+    Setting("YISHI_RASA_SERVER_URLS", "", "every running Rasa server, comma-separated, for loading a new model into "
+            "each (the city profile, where YISHI_RASA_URLS names the balancer); empty: YISHI_RASA_URLS"),
     # the web app
     Setting("YISHI_SECRET_KEY", "", "signs the web app's session cookie; empty: read from "
             "YISHI_SECRET_KEY_FILE, which `make run` creates once"),

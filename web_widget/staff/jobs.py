@@ -25,18 +25,19 @@ STEPS = ("eval", "conversations")
 _children: list[subprocess.Popen] = []  # runs started by this process, reaped once they end
 
 
-def write_state(results: Path, state: dict[str, Any]) -> None:
+def write_state(results: Path, state: dict[str, Any], name: str = STATE) -> None:
     """The run's state file, replaced atomically (the page may read it at any moment)."""
-    tmp = results / f".{STATE}.{os.getpid()}.tmp"
+    tmp = results / f".{name}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, results / STATE)
+    os.replace(tmp, results / name)
 
 
-def run_state(results: Path) -> dict[str, Any] | None:
-    """The last console run: who, when, each step; `running` only while its process is alive."""
+def run_state(results: Path, name: str = STATE, log_name: str = LOG) -> dict[str, Any] | None:
+    """The last console run of a kind (the quality run, or a retraining): who, when, each step; `running` only while
+    its process is alive."""
     _children[:] = [child for child in _children if child.poll() is None]
     try:
-        state = json.loads((results / STATE).read_text(encoding="utf-8"))
+        state = json.loads((results / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     alive = state.get("finished") is None and _alive(state.get("pid"))
@@ -44,7 +45,7 @@ def run_state(results: Path) -> dict[str, Any] | None:
     if state.get("finished") is None and not alive:
         state["steps"] = {k: ("interrupted" if v in ("running", "waiting") else v) for k, v in state["steps"].items()}
     state["started_at"] = dt.datetime.fromtimestamp(state["started"]).strftime("%Y-%m-%d %H:%M:%S")
-    log = results / LOG
+    log = results / log_name
     state["log_tail"] = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
     return state
 
@@ -62,17 +63,21 @@ def _alive(pid: Any) -> bool:
     return not (status.exists() and "\nState:\tZ" in status.read_text())
 
 
+def busy(results: Path) -> bool:
+    """Whether a quality run or a retraining is running (one heavy job at a time: they share the cores)."""
+    from . import retrain
+
+    return any((state := run_state(results, name, log)) is not None and state["running"]
+               for name, log in ((STATE, LOG), (retrain.STATE, retrain.LOG)))
+
+
 def start(results: Path, by: str, model: Path, cases: Path, stories: Path) -> bool:
-    """Start a run in the background unless one is running; False when one already is."""
-    state = run_state(results)
-    if state and state["running"]:
+    """Start a run in the background unless one (or a retraining) is running; False when one already is."""
+    if busy(results):
         return False
     results.mkdir(parents=True, exist_ok=True)
-    child = subprocess.Popen([sys.executable, "-m", __name__, "--results", str(results), "--by", by,
-                              "--model", str(model), "--cases", str(cases), "--stories", str(stories)],
-                             cwd=settings.home(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
-    _children.append(child)
+    child = launch(__name__, ["--results", str(results), "--by", by, "--model", str(model), "--cases", str(cases),
+                              "--stories", str(stories)])
     # the run is visible (and a second click refused) before the child has even started Python
     write_state(results, {"pid": child.pid, "by": by, "started": time.time(), "finished": None,
                           "steps": {name: "waiting" for name in STEPS}})
@@ -88,6 +93,14 @@ def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         (STEPS[1], [str(Path(python).with_name("rasa")), "test", "core", "--model", str(args.model),
                     "--stories", str(args.stories), "--out", str(args.results / "conversations"), "--quiet"]),
     ]
+
+
+def launch(module: str, arguments: list[str]) -> subprocess.Popen:
+    """`python -m module arguments…` in its own session, detached from the request that started it."""
+    child = subprocess.Popen([sys.executable, "-m", module, *arguments], cwd=settings.home(), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    _children.append(child)
+    return child
 
 
 def main() -> int:
