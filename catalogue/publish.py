@@ -13,7 +13,7 @@ import sqlite_utils
 import yaml
 
 from . import build as builder
-from . import db
+from . import db, editing
 from .sources import ID_FIELD, KINDS, SourceError, read_sources
 
 HASH_KEY = "sources_hash"  # meta row of a staged (and then published) build: the digest of its sources
@@ -147,6 +147,14 @@ def mark_checked(sources: Path, kind: str, record_id: str, today: dt.date) -> Ma
     """Set `checked: <today>` on one record in its YAML file, editing that value's text and nothing else."""
     if kind not in KINDS:
         raise MarkError(f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}")
+    try:
+        with editing.sources_lock(sources):  # the lock the console's edits take: a mark and an edit never interleave
+            return _mark_checked(sources, kind, record_id, today)
+    except editing.EditError as exc:
+        raise MarkError(str(exc)) from exc
+
+
+def _mark_checked(sources: Path, kind: str, record_id: str, today: dt.date) -> Marked:
     found = read_sources(sources)
     record = next((r for r in found.records[kind] if r.key == record_id), None)
     if record is None:
@@ -162,13 +170,7 @@ def mark_checked(sources: Path, kind: str, record_id: str, today: dt.date) -> Ma
     if not _has_checked(text, kind, record_id, today):
         raise MarkError(f"{record.file}:{line}: {kind[:-1]} '{record_id}': could not set checked safely; edit it by hand")
     if text != raw:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(text.encode("utf-8"))
-            shutil.copymode(path, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        editing.atomic_write(path, text.encode("utf-8"))
     return Marked(record.file, line, previous, text != raw)
 
 

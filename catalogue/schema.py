@@ -84,6 +84,9 @@ ITEM_MATERIAL_FIELDS = {
 }
 BUNDLE_ITEM_FIELDS = {"item": ("str", True, None), "when": ("cond", False, {})}
 OPTION_FIELDS = {"value": ("str", True, None), "label": ("str", True, None)}
+# kind → (the field holding a list of sub-records, their fields); a sub-record's first field names it
+NESTED = {"items": ("materials", ITEM_MATERIAL_FIELDS), "bundles": ("items", BUNDLE_ITEM_FIELDS),
+          "questions": ("options", OPTION_FIELDS)}
 
 CHOICES = {
     "FAMILIES": FAMILIES, "STAGES": STAGES, "CHANNEL_KINDS": CHANNEL_KINDS,

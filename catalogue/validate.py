@@ -60,7 +60,7 @@ def _normalise(record: Record, cat: Catalogue) -> dict | None:
         check.error(ID_FIELD[record.kind], f"duplicate {ID_FIELD[record.kind]} '{key}' (first defined in {previous['file']})")
         return None
     clean["file"] = record.file
-    nested = _NESTED.get(record.kind)
+    nested = schema.NESTED.get(record.kind)
     if nested is not None:
         name, fields = nested
         entries = [_nested_entry(entry, fields, check, f"{name}[{i}]") for i, entry in enumerate(clean[name])]
@@ -71,13 +71,6 @@ def _normalise(record: Record, cat: Catalogue) -> dict | None:
         clean[name] = entries
     cat[record.kind][key] = clean
     return clean
-
-
-_NESTED = {
-    "items": ("materials", schema.ITEM_MATERIAL_FIELDS),
-    "bundles": ("items", schema.BUNDLE_ITEM_FIELDS),
-    "questions": ("options", schema.OPTION_FIELDS),
-}
 
 
 def _nested_entry(entry: Any, fields: dict[str, tuple], check: _Checker, where: str) -> dict | None:

@@ -248,7 +248,7 @@ def date_range(start: str | None, end: str | None, days: int = 28, longest: int 
     try:
         last = date.fromisoformat(end) if end else today()
         first = date.fromisoformat(start) if start else last - timedelta(days - 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or an end so early that the default start is before year 1
         return today() - timedelta(days - 1), today(), f"日期格式不正确，已改为显示最近{days}天。"
     messages = []
     latest = today() + timedelta(days=1)

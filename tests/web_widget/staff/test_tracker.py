@@ -173,6 +173,8 @@ def test_date_ranges_from_a_form():
     assert conversations.date_range("2026-11-08", "2026-11-02")[:2] == (date(2026, 11, 2), date(2026, 11, 8))
     start, end, problem = conversations.date_range("yesterday", None)
     assert (end - start).days == 27 and end == conversations.today() and problem.startswith("日期格式不正确")
+    start, end, problem = conversations.date_range(None, "0001-01-01")
+    assert (end - start).days == 27 and end == conversations.today() and problem.startswith("日期格式不正确")
     start, end, problem = conversations.date_range("2020-01-01", "2026-11-08")
     assert (start, end) == (date(2025, 11, 8), date(2026, 11, 8)) and "最多查看366天" in problem
 
