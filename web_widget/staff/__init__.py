@@ -2,7 +2,8 @@
 once for every page and API of the console; each section is a child blueprint.
 
 Sections: 测试台 (bench), 质量 (quality, with its background runs in jobs), 对话回看 (review, over
-the tracker store read by tracker), 需求 (demand, figures from demand_stats) and 内容 (content).
+the tracker store read by tracker), 需求 (demand, figures from demand_stats), 内容 (content) and 好差评
+(ratings: the follow-up of every 差评).
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def staff_context() -> dict[str, Any]:
 
 
 def _register() -> None:
-    from . import bench, content, demand, quality, review
+    from . import bench, content, demand, quality, ratings, review
 
-    for child in (auth.bp, bench.bp, quality.bp, review.bp, demand.bp, content.bp):
+    for child in (auth.bp, bench.bp, quality.bp, review.bp, demand.bp, content.bp, ratings.bp):
         bp.register_blueprint(child)
 
 
