@@ -15,7 +15,7 @@ from chattext import guard, without_format_characters
 from yishi import lean
 from yishi.rasa_client import RasaBusy, RasaClient, RasaTimeout, RasaUnavailable
 
-from . import store
+from . import ratings, store
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
 
@@ -130,7 +130,50 @@ def message():
         return _fallback(sid, safe, "unreachable")
     if not messages:
         return _fallback(sid, safe, "empty")  # the action server is down: Rasa answers 200 []
+    for bundle in _bundles_answered(messages):  # what this conversation may rate (好差评)
+        tolerant(None, store.note_bundle_answer, sid, bundle)
     return _reply(messages)
+
+
+def _bundles_answered(messages: list[dict[str, Any]]) -> set[str]:
+    return {custom["bundle"] for message in messages if isinstance(message, dict)
+            and isinstance(custom := message.get("custom"), dict) and custom.get("type") == "bundle"
+            and isinstance(custom.get("bundle"), str) and custom["bundle"]}
+
+
+@bp.post("/rating")
+def rate():
+    """好差评 of a bundle answer, body {"bundle": slug, "level": 5…1, "reasons": [...], "text": "…"} (web_widget.ratings).
+
+    Only a bundle this cookie's conversation was answered with (the chat writes each one down as it returns it), in
+    a conversation not ended with 重新开始 (the kiosk's idle wipe ends it: a rating never reaches the next citizen's
+    session); rate-limited like the chat; the text masked like the chat's. No address or browser is kept."""
+    try:
+        rating = ratings.parse(json_body())
+    except ratings.BadRating as exc:
+        return jsonify(error=str(exc)), 400
+    try:
+        return _rate(rating)
+    except store.unavailable_errors():
+        current_app.logger.error("the web app's store is unavailable: a rating was not kept", exc_info=True)
+        return jsonify(error="评价暂时无法保存，请稍后再试。"), 503
+
+
+def _rate(rating: ratings.Rating):
+    sid = session.get("sid")
+    if not sid or store.conversation_ended(sid):
+        return jsonify(error="这段对话已经结束，无法再评价。"), 403
+    ip = request.remote_addr or "unknown"
+    if not (store.allow(f"rating:s:{sid}", current_app.config["RATE_PER_SESSION"])
+            and store.allow(f"rating:ip:{ip}", current_app.config["RATE_PER_IP"])):
+        response = jsonify(error="您提交得太快了，请稍等一分钟再试。")
+        response.headers["Retry-After"] = "60"
+        return response, 429
+    if not store.bundle_answered(sid, rating.bundle):
+        return jsonify(error="只能评价本次对话中一事给出的清单。"), 403
+    store.save_rating(sid, rating)
+    thanks = "感谢您的反馈！工作人员会在15个工作日内跟进整改。" if rating.poor else "感谢您的评价！"
+    return _no_store(jsonify(level=rating.level, label=ratings.LEVELS[rating.level], message=thanks))
 
 
 @bp.get("/history")
@@ -138,12 +181,13 @@ def history():
     """This visitor's conversation so far (so a page reload keeps it), read from Rasa's tracker store."""
     if "sid" not in session or not current_app.config["RASA_JWT_SECRET"] \
             or tolerant(False, store.conversation_ended, session["sid"]):
-        return _no_store(jsonify(turns=[]))
+        return _no_store(jsonify(turns=[], ratings={}))
     try:
         events = rasa().tracker(session["sid"]).get("events") or []
     except RasaUnavailable:
         events = []
-    return _no_store(jsonify(turns=[turn for event in events if (turn := _turn(event))]))
+    return _no_store(jsonify(turns=[turn for event in events if (turn := _turn(event))],
+                             ratings=tolerant({}, store.ratings_of, session["sid"])))
 
 
 def _no_store(response):

@@ -12,6 +12,7 @@ transaction that other workers wait for.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -26,6 +27,8 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Connection
 
 from yishi import db as databases
+
+from . import ratings as rating_rules
 
 META = sa.MetaData()
 sa.Table("unanswered", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
@@ -53,6 +56,21 @@ sa.Table("review_labels", META, sa.Column("id", sa.Integer, primary_key=True), s
          sa.Column("username", sa.String(64), nullable=False), sa.Column("event_id", sa.BigInteger, nullable=False),
          sa.Column("sender", sa.String(255), nullable=False), sa.Column("text", sa.Text, nullable=False),
          sa.Column("intent", sa.String(255), nullable=False))
+# 好差评 (web_widget.ratings): the bundles each conversation was answered with (what a citizen may rate), one rating
+# per (conversation, bundle) with the follow-up of a 差评, and the per-day counts of ratings retention purged
+sa.Table("bundle_answers", META, sa.Column("conversation", sa.String(255), primary_key=True),
+         sa.Column("bundle", sa.String(255), primary_key=True), sa.Column("at", sa.Float, nullable=False),
+         sa.Index("bundle_answers_at", "at"))
+sa.Table("ratings", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
+         sa.Column("conversation", sa.String(255), nullable=False), sa.Column("bundle", sa.String(255), nullable=False),
+         sa.Column("level", sa.SmallInteger, nullable=False), sa.Column("reasons", sa.Text, nullable=False),
+         sa.Column("text", sa.Text, nullable=False), sa.Column("opened", sa.Float), sa.Column("status", sa.String(16)),
+         sa.Column("owner", sa.String(64)), sa.Column("status_at", sa.Float), sa.Column("note", sa.Text),
+         sa.UniqueConstraint("conversation", "bundle", name="ratings_one_per_bundle"), sa.Index("ratings_at", "at"),
+         sa.Index("ratings_status", "status"))
+sa.Table("rating_daily", META, sa.Column("day", sa.String(10), primary_key=True),
+         sa.Column("bundle", sa.String(255), primary_key=True), sa.Column("level", sa.SmallInteger, primary_key=True),
+         sa.Column("count", sa.Integer, nullable=False))
 
 
 def init_db(place: str | Path) -> None:
@@ -309,3 +327,126 @@ def end_conversation(session: str) -> None:
 
 def conversation_ended(session: str) -> bool:
     return _sql("select 1 from ended_conversations where session = :s", {"s": session}).first() is not None
+
+
+# --- 好差评: what was answered, the ratings and the follow-up of a 差评 ------------------------------------------
+
+def note_bundle_answer(conversation: str, bundle: str) -> None:
+    """Remember that this conversation was answered with this bundle's checklist (so it may be rated)."""
+    _sql("insert into bundle_answers (conversation, bundle, at) values (:c, :b, :at) "
+         "on conflict (conversation, bundle) do update set at = excluded.at", {"c": conversation, "b": bundle, "at": time.time()})
+
+
+def bundle_answered(conversation: str, bundle: str) -> bool:
+    return _sql("select 1 from bundle_answers where conversation = :c and bundle = :b",
+                {"c": conversation, "b": bundle}).first() is not None
+
+
+def save_rating(conversation: str, rating: rating_rules.Rating, now: float | None = None) -> int:
+    """Keep a rating; a second one of the same (conversation, bundle) replaces the first. A 差评 that stays a 差评
+    keeps its follow-up (owner, status, and the day it was opened, so its due date); one that becomes a good rating
+    leaves the 差评 list (the audit trail keeps what staff did); a new 差评 starts 待处理."""
+    now = time.time() if now is None else now
+    values = {"c": conversation, "b": rating.bundle, "at": now, "level": rating.level,
+              "reasons": ",".join(rating.reasons), "text": rating.text}
+    with writing("yishi-web-ratings"):
+        row = _sql("select id, opened from ratings where conversation = :c and bundle = :b", values).first()
+        follow_up = {"opened": None, "status": None}
+        if rating.poor:
+            follow_up = {"opened": row[1], "status": None} if row is not None and row[1] is not None \
+                else {"opened": now, "status": "pending"}
+        if row is None:
+            _sql("insert into ratings (at, conversation, bundle, level, reasons, text, opened, status) "
+                 "values (:at, :c, :b, :level, :reasons, :text, :opened, :status)", values | follow_up)
+            return _sql("select id from ratings where conversation = :c and bundle = :b", values).scalar_one()
+        if follow_up["opened"] is None:  # a good rating now: no follow-up any more
+            _sql("update ratings set at = :at, level = :level, reasons = :reasons, text = :text, opened = null, "
+                 "status = null, owner = null, status_at = null, note = null where id = :id", values | {"id": row[0]})
+        elif follow_up["status"] is None:  # still a 差评: the follow-up goes on
+            _sql("update ratings set at = :at, level = :level, reasons = :reasons, text = :text where id = :id",
+                 values | {"id": row[0]})
+        else:
+            _sql("update ratings set at = :at, level = :level, reasons = :reasons, text = :text, opened = :opened, "
+                 "status = :status where id = :id", values | follow_up | {"id": row[0]})
+        return row[0]
+
+
+def ratings_of(conversation: str) -> dict[str, int]:
+    """bundle → level of every rating of one conversation (the widget shows them again after a reload)."""
+    return {r[0]: r[1] for r in _sql("select bundle, level from ratings where conversation = :c", {"c": conversation})}
+
+
+_RATING_COLUMNS = "id, at, conversation, bundle, level, reasons, text, opened, status, owner, status_at, note"
+
+
+def _rating_row(row) -> dict:
+    found = dict(row._mapping)
+    found["reasons"] = [r for r in found["reasons"].split(",") if r]
+    return found
+
+
+def poor_ratings() -> list[dict]:
+    """Every 差评 with its follow-up, in no particular order (the console orders them by due date)."""
+    return [_rating_row(r) for r in _sql(f"select {_RATING_COLUMNS} from ratings where opened is not null")]  # noqa: S608
+
+
+def rating(rating_id: int) -> dict | None:
+    row = _sql(f"select {_RATING_COLUMNS} from ratings where id = :id", {"id": rating_id}).first()  # noqa: S608
+    return _rating_row(row) if row is not None else None
+
+
+class FollowUpError(ValueError):
+    """A change to a 差评's follow-up that cannot be made; the message is for staff."""
+
+
+def assign_rating(rating_id: int, owner: str, username: str) -> None:
+    """Make a staff member the owner of a 差评 (audited)."""
+    with writing("yishi-web-ratings"):
+        found = rating(rating_id)
+        if found is None or found["opened"] is None:
+            raise FollowUpError("没有找到这条差评。")
+        if not staff_exists(owner):
+            raise FollowUpError(f"没有这个工作人员账号：{owner or '（未填写）'}。")
+        if found["owner"] == owner:
+            return
+        _sql("update ratings set owner = :owner where id = :id", {"owner": owner, "id": rating_id})
+        audit(username, "rating_owner", f"rating:{rating_id}", f"负责人：{found['owner'] or '无'} → {owner}",
+              {"owner": found["owner"]}, {"owner": owner})
+
+
+def advance_rating(rating_id: int, to: str, note: str, username: str, now: float | None = None) -> None:
+    """Move a 差评 one step forward (待处理 → 已整改 → 已回复), never back; audited with the note."""
+    names = rating_rules.STATUSES
+    with writing("yishi-web-ratings"):
+        found = rating(rating_id)
+        if found is None or found["opened"] is None:
+            raise FollowUpError("没有找到这条差评。")
+        if rating_rules.NEXT_STATUS.get(found["status"]) != to:
+            raise FollowUpError(f"这条差评现在是“{names.get(found['status'], found['status'])}”，"
+                                f"不能改为“{names.get(to, to)}”（状态只能按 待处理 → 已整改 → 已回复 向前推进）。请刷新页面后再看。")
+        _sql("update ratings set status = :to, status_at = :at, note = :note where id = :id",
+             {"to": to, "at": time.time() if now is None else now, "note": note or None, "id": rating_id})
+        detail = f"{names[found['status']]} → {names[to]}" + (f"：{note}" if note else "")
+        audit(username, "rating_status", f"rating:{rating_id}", detail, {"status": found["status"]},
+              {"status": to, "note": note or None})
+
+
+def rating_counts(start: float, end: float) -> list[rating_rules.Counted]:
+    """(day, bundle, level, count) of the ratings made between two timestamps: those kept, and those retention
+    purged (kept per day in rating_daily)."""
+    counts: dict[tuple, int] = {}
+    for at, bundle, level in _sql("select at, bundle, level from ratings where at >= :start and at < :end",
+                                  {"start": start, "end": end}):
+        key = (rating_rules.day_of(at), bundle, level)
+        counts[key] = counts.get(key, 0) + 1
+    first, last = rating_rules.day_of(start).isoformat(), rating_rules.day_of(end - 1).isoformat()
+    for day, bundle, level, n in _sql("select day, bundle, level, count from rating_daily where day >= :first and day <= :last",
+                                      {"first": first, "last": last}):
+        key = (dt.date.fromisoformat(day), bundle, level)
+        counts[key] = counts.get(key, 0) + n
+    return [(day, bundle, level, n) for (day, bundle, level), n in sorted(counts.items())]
+
+
+def staff_usernames() -> list[str]:
+    """Every staff account's username (who a 差评 can be assigned to)."""
+    return [r[0] for r in _sql("select username from staff order by username")]

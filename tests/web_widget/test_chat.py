@@ -121,7 +121,7 @@ def test_restart_ends_the_old_conversation_even_for_a_copied_cookie(app):
     with replay.session_transaction() as s:
         assert s["sid"] != old  # the old conversation is neither read nor written again
     history = replay.get("/chat/history")
-    assert history.json == {"turns": []} and history.headers["Cache-Control"] == "no-store"
+    assert history.json == {"turns": [], "ratings": {}} and history.headers["Cache-Control"] == "no-store"
 
 
 def test_headers_on_every_response(app):

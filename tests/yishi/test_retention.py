@@ -133,3 +133,44 @@ def test_the_command_line_and_the_daily_claim(stores, monkeypatch, capsys):
     # one worker of many gets each day's run
     assert [retention.claim(web_db, "2027-01-15") for _ in range(3)] == [True, False, False]
     assert retention.claim(web_db, "2027-01-16")
+
+
+def test_ratings_go_with_their_conversations_counted_per_day_but_an_open_complaint_stays_until_closed(stores):
+    """好差评: a rating holds a conversation id and a masked sentence, so it goes when the conversation would, counted
+    into rating_daily first; an open 差评 stays, and so does its conversation, until it is closed (已回复)."""
+    from web_widget.store import META
+
+    rasa_db, web_db = stores
+    tracker(rasa_db, {sender: (NOW - 200 * DAY, [user("想开健身房"), bot("bundle", "gym")])
+                      for sender in ("open-complaint", "closed-complaint", "praise")}
+            | {"recent": (NOW - 3 * DAY, [user("想开健身房"), bot("bundle", "gym")])})
+    with databases.writing(web_db, "test") as db:
+        META.create_all(db)
+        for sender, level, status, at in [("open-complaint", 1, "rectified", NOW - 200 * DAY),
+                                          ("closed-complaint", 2, "replied", NOW - 200 * DAY),
+                                          ("praise", 5, None, NOW - 200 * DAY), ("recent", 2, "pending", NOW - 3 * DAY)]:
+            db.execute(sa.text("insert into ratings (at, conversation, bundle, level, reasons, text, opened, status) "
+                               "values (:at, :c, 'gym', :level, '', '电话159****8304', :opened, :status)"),
+                       {"at": at, "c": sender, "level": level, "opened": at if status else None, "status": status})
+            db.execute(sa.text("insert into bundle_answers (conversation, bundle, at) values (:c, 'gym', :at)"),
+                       {"c": sender, "at": at})
+    day = retention.day_of(NOW - 200 * DAY)
+
+    report = retention.purge(rasa_db, web_db, 180, now=NOW)
+    assert (report.conversations, report.kept_open, report.ratings) == (2, 1, 2)
+    assert rows(rasa_db, "select distinct sender_id from events order by 1") == [("open-complaint",), ("recent",)]
+    assert rows(web_db, "select conversation, status from ratings order by id") == [("open-complaint", "rectified"),
+                                                                                  ("recent", "pending")]
+    assert rows(web_db, "select conversation from bundle_answers") == [("recent",)]  # what may be rated: old ones go
+    assert sorted(rows(web_db, "select day, bundle, level, count from rating_daily")) == [(day, "gym", 2, 1), (day, "gym", 5, 1)]
+    assert "kept for an open 差评: 1 conversations" in report.line()
+    # nothing counted twice; once closed, the complaint and its conversation go at the next purge
+    assert retention.purge(rasa_db, web_db, 180, now=NOW).ratings == 0
+    with databases.writing(web_db, "test") as db:
+        db.exec_driver_sql("update ratings set status = 'replied' where conversation = 'open-complaint'")
+    report = retention.purge(rasa_db, web_db, 180, now=NOW)
+    assert (report.conversations, report.kept_open, report.ratings) == (1, 0, 1)
+    assert rows(rasa_db, "select distinct sender_id from events") == [("recent",)]
+    assert rows(web_db, "select conversation from ratings") == [("recent",)]
+    assert sorted(rows(web_db, "select day, bundle, level, count from rating_daily")) == [
+        (day, "gym", 1, 1), (day, "gym", 2, 1), (day, "gym", 5, 1)]

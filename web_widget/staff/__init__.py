@@ -2,8 +2,8 @@
 once for every page and API of the console; each section is a child blueprint.
 
 Sections: 测试台 (bench), 质量 (quality, with its background runs in jobs), 对话回看 (review, over
-the tracker store read by tracker), 需求 (demand, figures from demand_stats), 内容 (content) and 模型 (models:
-retraining in the background by retrain, 上线 and 回滚).
+the tracker store read by tracker), 需求 (demand, figures from demand_stats), 内容 (content), 好差评 (ratings: the
+follow-up of every 差评) and 模型 (models: retraining in the background by retrain, 上线 and 回滚).
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ def staff_context() -> dict[str, Any]:
 
 
 def _register() -> None:
-    from . import bench, content, demand, models, quality, review
+    from . import bench, content, demand, models, quality, ratings, review
 
-    for child in (auth.bp, bench.bp, quality.bp, review.bp, demand.bp, content.bp, models.bp):
+    for child in (auth.bp, bench.bp, quality.bp, review.bp, demand.bp, content.bp, ratings.bp, models.bp):
         bp.register_blueprint(child)
 
 

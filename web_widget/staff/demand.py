@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from yishi import retention
 
-from .. import store
+from .. import ratings, store
 from ..marks import json_api
 from . import demand_stats, tracker
 from .names import bundle_names
@@ -51,16 +51,18 @@ def _compute(start, end) -> dict[str, Any]:
     kept = retention.daily(current_app.config["TRACKER_DB"], start.isoformat(), end.isoformat())
     days, weeks = demand_stats.days(questions, start, end, kept), demand_stats.weeks(questions, start, end, kept)
     texts = [text for _, text in demand_stats.unmatched_texts(questions, unanswered)]
+    rated = store.rating_counts(*tracker.bounds(start, end))  # 好差评 (web_widget.ratings)
     return {"start": start, "end": end, "tracker": have_tracker, "days": days, "weeks": weeks,
             "bundles": demand_stats.per_bundle(days, weeks), "groups": demand_stats.group(texts), "unmatched": len(texts),
             "total": sum(d.total for d in days), "fallback": sum(d.fallback for d in days),
-            "as_of": tracker.local(time.time()), "cache_s": current_app.config["DEMAND_CACHE_S"]}
+            "as_of": tracker.local(time.time()), "cache_s": current_app.config["DEMAND_CACHE_S"],
+            "rating_weeks": ratings.per_week(rated, start, end), "rating_bundles": ratings.per_bundle(rated)}
 
 
 @bp.get("/demand")
 def demand_page():
     report = _report()
-    return render_template("staff/demand.html", names=bundle_names(), **report,
+    return render_template("staff/demand.html", names=bundle_names(), levels=ratings.LEVELS, **report,
                            day_chart=bar_chart(report["days"], lambda p: f"{p.start.month}/{p.start.day}"),
                            week_chart=bar_chart(report["weeks"], lambda p: f"{p.start.month}/{p.start.day}起", slot=56),
                            spark=spark)
@@ -80,8 +82,15 @@ def demand_api():
                    as_of=report["as_of"].isoformat(timespec="seconds"),
                    days=[period(p) for p in report["days"]], weeks=[period(p) for p in report["weeks"]],
                    bundles=report["bundles"],
+                   satisfaction={"weeks": [_tally(t) | {"start": t.key.isoformat()} for t in report["rating_weeks"]],
+                                 "bundles": [_tally(t) | {"bundle": t.key} for t in report["rating_bundles"]]},
                    unmatched=[{"text": g.representative, "count": g.count, "examples": [t for t, _ in g.examples]}
                               for g in report["groups"]])
+
+
+def _tally(tally: ratings.Tally) -> dict[str, Any]:
+    return {"counts": {ratings.LEVELS[level]: tally.counts[level] for level in ratings.LEVELS}, "total": tally.total,
+            "satisfaction": None if tally.rate is None else round(tally.rate, 4)}
 
 
 def bar_chart(periods: list[demand_stats.Period], label: Callable[[demand_stats.Period], str], slot: int = SLOT) -> dict[str, Any]:

@@ -11,8 +11,12 @@ from typing import Any
 import yaml
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
-from . import jobs
+from catalogue import workdays
+
+from .. import ratings, store
+from . import jobs, tracker
 from .auth import current_staff
+from .names import bundle_names
 
 bp = Blueprint("quality", __name__, url_prefix="/quality")
 NO_FAILURES = "None of the test stories failed"
@@ -33,7 +37,17 @@ def page():
     return render_template("staff/quality.html", run=jobs.run_state(_results()),
                            evaluation=evaluation(_results(), bundles),
                            conversations=conversation_tests(_results()),
-                           model_exists=Path(current_app.config["MODEL_PATH"]).exists())
+                           model_exists=Path(current_app.config["MODEL_PATH"]).exists(),
+                           satisfaction=satisfaction(), levels=ratings.LEVELS, names=bundle_names(), rating_weeks=RATING_WEEKS)
+
+
+RATING_WEEKS = 12
+
+
+def satisfaction() -> list[ratings.Tally]:
+    """Citizens' ratings per bundle over the last RATING_WEEKS weeks (好差评), the lowest satisfaction first."""
+    end = workdays.today()
+    return ratings.per_bundle(store.rating_counts(*tracker.bounds(end - dt.timedelta(7 * RATING_WEEKS - 1), end)))
 
 
 @bp.post("/run")

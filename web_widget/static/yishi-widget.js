@@ -19,8 +19,16 @@
     showQr: false,                 // show a QR code with each checklist (the kiosk)
     onActivity: null,              // called on every interaction (the kiosk's idle timer)
     cardContainer: null,           // a CSS selector: show the current checklist there, not in the conversation (the kiosk)
-    cardPlaceholder: ""            // what that place shows before the first checklist and after 重新开始
+    cardPlaceholder: "",           // what that place shows before the first checklist and after 重新开始
+    rating: true                   // offer 好差评 under the latest checklist
   };
+
+  // 好差评: the five levels of 政务服务"好差评" (the API takes the number) and the reasons a 差评 may give
+  var LEVELS = [[5, "非常满意"], [4, "满意"], [3, "基本满意"], [2, "不满意"], [1, "非常不满意"]];
+  var REASONS = [["wrong_bundle", "没有说到我要办的事"], ["materials", "材料清单不准确或不全"],
+                 ["unclear", "说得不清楚，看不懂"], ["process", "要跑的次数多、流程繁琐"], ["other", "其他"]];
+  var POOR = 2;  // 不满意 and below: a 差评, which asks why
+  var RATING_TEXT_MAX = 200;
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -71,6 +79,9 @@
   function Widget(options) {
     this.o = options;
     this.busy = false;
+    this.ratings = {};       // bundle → level this conversation gave (from the history after a reload)
+    this.generation = 0;     // a new conversation (重新开始, the kiosk's wipe) ignores answers to the old one's requests
+    this.ratingCount = 0;
     this.build();
     this.applyElderly(localStorage.getItem("yishi.elderly") === "1" || options.elderly);
     this.restore();
@@ -181,6 +192,7 @@
     var self = this;
     this.request("/chat/history").then(function (r) {
       var turns = (r.data && r.data.turns) || [];
+      self.ratings = (r.data && r.data.ratings) || {};
       if (!turns.length) { self.say({text: self.o.greeting}); return; }
       turns.forEach(function (turn) { if (turn.from === "user") self.userSays(turn.text); else self.say(turn, true); });
     }).catch(function () { self.say({text: self.o.greeting}); });
@@ -189,6 +201,8 @@
   Widget.prototype.restart = function () {
     var self = this;
     this.activity();
+    this.generation += 1;
+    this.ratings = {};
     return this.request("/chat/restart", {}).then(function () {
       self.log.textContent = "";
       self.showCard(null);
@@ -248,6 +262,7 @@
       } else {
         this.append(this.card(custom.checklist));
       }
+      if (this.o.rating) this.offerRating(custom.checklist);
       return;
     }
     if (custom) return;  // clarify, question, fallback: their text and buttons come in the message before
@@ -270,6 +285,104 @@
     }
     this.append(bubble);
     if (!restoring) this.speak(plainText(message.text));
+  };
+
+  /* 好差评 under the latest checklist: five levels as a radio group, and for a 差评 the reasons and a sentence.
+   * One form in the conversation at a time: an earlier one goes when a newer checklist comes. */
+  Widget.prototype.offerRating = function (c) {
+    var self = this;
+    Array.prototype.forEach.call(this.log.querySelectorAll(".yishi-rating"), function (old) { old.remove(); });
+    this.ratingCount += 1;
+    var id = "yishi-rating-" + this.ratingCount;
+    var form = el("form", "yishi-rating");
+    form.noValidate = true;
+    form.setAttribute("aria-labelledby", id + "-q");
+    var levels = el("fieldset", "yishi-rating-levels");
+    levels.setAttribute("role", "radiogroup");
+    levels.setAttribute("aria-labelledby", id + "-q");
+    var question = el("legend", "yishi-rating-question", "您对“" + c.name + "”这份清单满意吗？");
+    question.id = id + "-q";
+    levels.appendChild(question);
+    var options = el("div", "yishi-rating-options");
+    LEVELS.forEach(function (pair) {
+      var label = el("label", "yishi-rating-level");
+      var input = el("input");
+      input.type = "radio";
+      input.name = id;
+      input.value = String(pair[0]);
+      input.checked = self.ratings[c.slug] === pair[0];
+      label.appendChild(input);
+      label.appendChild(el("span", null, pair[1]));
+      options.appendChild(label);
+    });
+    levels.appendChild(options);
+    form.appendChild(levels);
+
+    var why = el("fieldset", "yishi-rating-why");
+    why.hidden = !(self.ratings[c.slug] <= POOR);
+    why.appendChild(el("legend", null, "哪里不满意？请选择（可多选）"));
+    REASONS.forEach(function (pair) {
+      var label = el("label", "yishi-rating-reason");
+      var tick = el("input");
+      tick.type = "checkbox";
+      tick.value = pair[0];
+      label.appendChild(tick);
+      label.appendChild(el("span", null, pair[1]));
+      why.appendChild(label);
+    });
+    var textLabel = el("label", "yishi-rating-text-label", "还想说的（选填，" + RATING_TEXT_MAX + "字以内，请不要写身份证号、电话号码）");
+    textLabel.htmlFor = id + "-text";
+    var text = el("textarea", "yishi-rating-text");
+    text.id = id + "-text";
+    text.rows = 2;
+    text.maxLength = RATING_TEXT_MAX;
+    why.appendChild(textLabel);
+    why.appendChild(text);
+    form.appendChild(why);
+
+    var submit = el("button", "yishi-rating-submit", self.ratings[c.slug] ? "修改评价" : "提交评价");
+    submit.type = "submit";
+    form.appendChild(submit);
+    var status = el("p", "yishi-rating-status");
+    status.setAttribute("role", "status");
+    if (self.ratings[c.slug]) status.textContent = "您已评价过这份清单，可以修改后重新提交。";
+    form.appendChild(status);
+
+    form.addEventListener("change", function (event) {
+      if (event.target.type === "radio") why.hidden = Number(event.target.value) > POOR;
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      self.sendRating(form, c.slug);
+    });
+    this.append(form);
+  };
+
+  Widget.prototype.sendRating = function (form, slug) {
+    var self = this, generation = this.generation;
+    var status = form.querySelector(".yishi-rating-status"), submit = form.querySelector(".yishi-rating-submit");
+    var chosen = form.querySelector(".yishi-rating-levels input:checked");
+    this.activity();
+    if (!chosen) { status.textContent = "请先选择一项评价。"; return; }
+    var body = {bundle: slug, level: Number(chosen.value)};
+    if (body.level <= POOR) {
+      body.reasons = Array.prototype.map.call(form.querySelectorAll(".yishi-rating-why input:checked"),
+                                              function (tick) { return tick.value; });
+      body.text = form.querySelector(".yishi-rating-text").value.trim();
+      if (!body.reasons.length && !body.text) { status.textContent = "请告诉我们哪里不满意：选一个原因，或写一句话。"; return; }
+    }
+    submit.disabled = true;
+    status.textContent = "正在提交…";
+    this.request("/chat/rating", body).then(function (r) {
+      if (generation !== self.generation) return;  // a new conversation began meanwhile
+      if (r.status !== 200) { status.textContent = (r.data && r.data.error) || "评价没有提交成功，请稍后再试。"; return; }
+      self.ratings[slug] = body.level;
+      form.classList.add("yishi-rated");
+      submit.textContent = "修改评价";
+      status.textContent = r.data.message + "您的评价：" + r.data.label + "。";
+    }).catch(function () {
+      status.textContent = "网络好像断了，评价没有提交成功，请稍后再试。";
+    }).then(function () { submit.disabled = false; });
   };
 
   /* The current checklist in options.cardContainer (or its placeholder when card is null). */
@@ -418,6 +531,7 @@
     render: function (container, messages, options) {
       var view = Object.create(Widget.prototype);
       view.o = settings(options);
+      view.o.rating = false;  // staff testing are no citizens to rate
       view.log = container;
       view.send = function (payload, title) { if (view.o.onChoice) view.o.onChoice(payload, title); };
       messages.forEach(function (message) { view.say(message, true); });
