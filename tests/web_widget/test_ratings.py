@@ -21,7 +21,8 @@ ID_NUMBER, MOBILE = "51012419870623451X", "15967128304"
 @pytest.fixture
 def app(mini_db, tmp_path):
     return create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
-                       "RASA_URLS": [f"http://127.0.0.1:{free_port()}"], "RASA_JWT_SECRET": "a-test-secret-of-thirty-two-bytes!", "RATE_PER_SESSION": 6,
+                       "RASA_URLS": [f"http://127.0.0.1:{free_port()}"], "RASA_JWT_SECRET": "a-test-secret-of-thirty-two-bytes!",
+                       "RATE_PER_SESSION": 6,
                        "SECRET_KEY": "test"})
 
 
