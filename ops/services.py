@@ -80,6 +80,7 @@ class Redis:
     folder: Path
     port: int
     process: subprocess.Popen
+    password: str | None = None  # given to clients apart from the URL, as YISHI_REDIS_PASSWORD is
 
     @property
     def url(self) -> str:
@@ -90,21 +91,23 @@ class Redis:
         self.process.wait(timeout=30)
 
 
-def start_redis(folder: Path) -> Redis:
+def start_redis(folder: Path, password: str | None = None) -> Redis:
     redis = shutil.which("redis-server")
     if redis is None:  # never skip silently: make browser installs it
         raise RuntimeError("redis-server is missing: apt-get install redis-server")
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     process = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "",
-                                "--appendonly", "no", "--logfile", str(folder / "redis.log")],
+                                "--appendonly", "no", "--logfile", str(folder / "redis.log"),
+                                *(["--requirepass", password] if password else [])],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        probe = subprocess.run([shutil.which("redis-cli") or "redis-cli", "-p", str(port), "ping"],
+        probe = subprocess.run([shutil.which("redis-cli") or "redis-cli", "-p", str(port),
+                                *(["-a", password, "--no-auth-warning"] if password else []), "ping"],
                                capture_output=True, text=True, timeout=10)
         if probe.stdout.strip() == "PONG":
-            return Redis(folder, port, process)
+            return Redis(folder, port, process, password)
         time.sleep(0.2)
     process.kill()
     raise TimeoutError("redis-server did not start")

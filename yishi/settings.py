@@ -224,14 +224,6 @@ def tracker_store() -> str:
     return tracker_url() if os.environ.get("YISHI_DATABASE_URL") else str(path("YISHI_TRACKER_DB"))
 
 
-def redact(url: str) -> str:
-    """A database or Redis URL fit for a log or a message: any password replaced by ***."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
-
-
 def public_url() -> str:
     """YISHI_PUBLIC_URL without a trailing slash, or the web app's own address."""
     return (text("YISHI_PUBLIC_URL") or f"http://{text('YISHI_WEB_HOST')}:{text('YISHI_WEB_PORT')}").rstrip("/")

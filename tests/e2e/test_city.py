@@ -24,6 +24,10 @@ from yishi.rasa_client import RasaClient
 ANSWER = '/answer_question{"question":"has_licence","value":"yes"}'
 
 
+# Redis asks for its password; the private PostgreSQL trusts loopback, so its password is sent but not needed
+REDIS_PASSWORD, DATABASE_PASSWORD = f"redis-{uuid.uuid4().hex}", f"pg-{uuid.uuid4().hex}"
+
+
 @dataclass
 class City:
     """The city profile as the tests run it: PostgreSQL, Redis, deploy/haproxy.cfg as it ships in front of two Rasa
@@ -40,7 +44,7 @@ class City:
 def city(tmp_path_factory):
     folder = tmp_path_factory.mktemp("city")
     postgres = services.start_postgres()
-    redis = services.start_redis(folder / "redis")
+    redis = services.start_redis(folder / "redis", password=REDIS_PASSWORD)
     free = stack_module.free_port
     rasa_ports, actions_ports = [free(), free()], [free(), free()]
     balancer = services.start_haproxy(folder, [f"127.0.0.1:{p}" for p in rasa_ports],
@@ -51,6 +55,8 @@ def city(tmp_path_factory):
     try:
         running = stack_module.start(folder / "stack", rasa_servers=2, rasa_ports=rasa_ports, actions_port=actions_ports[0],
                                      extra_env={"YISHI_DATABASE_URL": postgres.url, "YISHI_REDIS_URL": redis.url,
+                                                "YISHI_REDIS_PASSWORD": REDIS_PASSWORD,
+                                                "YISHI_DATABASE_PASSWORD": DATABASE_PASSWORD,
                                                 "YISHI_ACTION_URL": balancer.action_url})
         try:
             yield City(running, postgres, redis, balancer, second)
@@ -99,7 +105,8 @@ def test_the_redis_lock_store_serialises_one_conversation_sent_to_two_servers_at
     stack, postgres, redis = city.stack, city.postgres, city.redis
     sender = f"city-{uuid.uuid4().hex}"
     on(stack.rasa_urls[0], stack, sender, "你好")
-    monitor = subprocess.Popen(["redis-cli", "-p", str(redis.port), "monitor"], stdout=subprocess.PIPE, text=True)
+    monitor = subprocess.Popen(["redis-cli", "-p", str(redis.port), "-a", REDIS_PASSWORD, "--no-auth-warning", "monitor"],
+                               stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.3)
         replies: list[list[dict]] = [[], []]
@@ -293,3 +300,13 @@ def test_the_action_servers_share_the_calls_and_one_killed_costs_no_answer(city,
     answers = [bundle_of(on(stack.rasa_urls[1], stack, f"city-{uuid.uuid4().hex}", "我要开健身房")) for _ in range(6)]
     assert all(answers)
     assert any("actions1 is DOWN" in line for line in city.balancer.log_lines(offset))
+
+
+def test_no_password_reaches_a_log(city, tmp_path_factory):
+    """Every log of this module's servers (Rasa, actions, web app, HAProxy, Redis), after all of the above ran with
+    the passwords in the environment: neither password appears, nor the URLs with them."""
+    logs = [path for path in tmp_path_factory.getbasetemp().rglob("*") if path.is_file() and path.suffix == ".log"]
+    assert len(logs) >= 8
+    for path in logs:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert REDIS_PASSWORD not in text and DATABASE_PASSWORD not in text, path
