@@ -20,6 +20,11 @@ NOVEMBER = "start=2026-11-01&end=2026-11-30"
 
 
 @pytest.fixture
+def staff_role() -> str:
+    return "审核员"  # labels
+
+
+@pytest.fixture
 def app(console_app, tmp_path):
     ids = build(tmp_path / "rasa.db")
     app = console_app(TRACKER_DB=str(tmp_path / "rasa.db"), REVIEW_FILE=str(tmp_path / "review" / "labelled.yml"))
