@@ -1,6 +1,6 @@
 """`yishi`: the catalogue commands, `yishi staff add|passwd|role|disable|enable|remove|list` for console accounts,
-`yishi review merge`, `yishi backup` and `yishi retention purge`. Account changes are recorded in the audit trail
-as made by cli:<system user>."""
+`yishi review merge`, `yishi backup` and `yishi retention purge`. Account changes and merges are recorded in the
+audit trail as made by cli:<system user>."""
 
 from __future__ import annotations
 
@@ -112,8 +112,16 @@ def cmd_review_merge(args: argparse.Namespace) -> int:
         print(f"relabelled\t{intent}\t{text}")
     for text, why in report.refused:
         print(f"refused\t{why}\t{text}")
-    print(f"{len(report.added)} added, {len(report.relabelled)} relabelled, {len(report.refused)} refused, "
-          f"{report.unchanged} already there; into {args.into}")
+    summary = (f"{len(report.added)} added, {len(report.relabelled)} relabelled, {len(report.refused)} refused, "
+               f"{report.unchanged} already there; into {args.into}")
+    if report.added or report.relabelled:
+        from . import store
+
+        with _store():
+            store.audit(_actor(), "merge", str(args.into), summary,
+                        after={"added": len(report.added), "relabelled": len(report.relabelled),
+                               "refused": len(report.refused)})
+    print(summary)
     return 0
 
 

@@ -56,7 +56,8 @@ sa.Table("content_log", META, sa.Column("id", sa.Integer, primary_key=True), sa.
 sa.Table("audit_log", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("action", sa.String(64), nullable=False),
          sa.Column("target", sa.String(255)), sa.Column("detail", sa.Text, nullable=False),
-         sa.Column("before", sa.Text), sa.Column("after", sa.Text), sa.Index("audit_log_at", "at"))
+         sa.Column("before", sa.Text), sa.Column("after", sa.Text), sa.Index("audit_log_at", "at"),
+         sa.Index("audit_log_username", "username"))
 sa.Table("review_labels", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("event_id", sa.BigInteger, nullable=False),
          sa.Column("sender", sa.String(255), nullable=False), sa.Column("text", sa.Text, nullable=False),
@@ -229,18 +230,41 @@ def audit(username: str, action: str, target: str | None, detail: str, before: A
 AUDIT_VALUE_MAX = 2000  # characters of JSON kept for a before or after value
 
 
-def audit_log(limit: int = 100, username: str | None = None, action: str | None = None) -> list[dict]:
-    """The latest audited actions, newest first, optionally of one user or one kind of action."""
-    where, params = [], {"limit": limit}
-    if username:
-        where.append("username = :username")
-        params["username"] = username
-    if action:
-        where.append("action = :action")
-        params["action"] = action
-    condition = ("where " + " and ".join(where)) if where else ""
-    return [dict(r._mapping) for r in _sql(f"select at, username, action, target, detail, before, after from audit_log "
-                                            f"{condition} order by id desc limit :limit", params)]  # noqa: S608
+def _audit_where(username: str | None, action: str | None, start: float | None, end: float | None
+                 ) -> tuple[str, dict]:
+    where, params = [], {}
+    for column, value, test in (("username", username, "="), ("action", action, "="), ("at", start, ">="),
+                                ("at", end, "<")):
+        if value:
+            name = f"p{len(params)}"
+            where.append(f"{column} {test} :{name}")
+            params[name] = value
+    return ("where " + " and ".join(where)) if where else "", params
+
+
+def audit_log(limit: int = 100, username: str | None = None, action: str | None = None, start: float | None = None,
+              end: float | None = None, offset: int = 0) -> list[dict]:
+    """The audited actions, newest first, optionally of one user, one kind of action, at or after start and
+    before end (timestamps); one page of them: limit rows after offset."""
+    condition, params = _audit_where(username, action, start, end)
+    params |= {"limit": limit, "offset": offset}
+    return [dict(r._mapping) for r in _sql(f"select id, at, username, action, target, detail, before, after "  # noqa: S608
+                                            f"from audit_log {condition} order by id desc limit :limit offset :offset",
+                                            params)]
+
+
+def audit_count(username: str | None = None, action: str | None = None, start: float | None = None,
+                end: float | None = None) -> int:
+    """How many audited actions match these filters (as audit_log)."""
+    condition, params = _audit_where(username, action, start, end)
+    return _sql(f"select count(*) from audit_log {condition}", params).scalar_one()  # noqa: S608
+
+
+def audit_choices() -> tuple[list[str], list[str]]:
+    """The users and the kinds of action the audit trail holds (for the console's filters)."""
+    users = [r[0] for r in _sql("select distinct username from audit_log order by username")]
+    actions = [r[0] for r in _sql("select distinct action from audit_log order by action")]
+    return users, actions
 
 
 def content_log(limit: int = 20) -> list[dict]:

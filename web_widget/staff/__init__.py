@@ -2,8 +2,8 @@
 context once for every page and API of the console; each section is a child blueprint.
 
 Sections: 测试台 (bench), 质量 (quality, with its background runs in jobs), 对话回看 (review, over
-the tracker store read by tracker), 需求 (demand, figures from demand_stats), 内容 (content) and
-账号 (accounts). Who may use which endpoint is in roles.py (deny by default).
+the tracker store read by tracker), 需求 (demand, figures from demand_stats), 内容 (content), 账号
+(accounts) and 审计 (audit). Who may use which endpoint is in roles.py (deny by default).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def staff_context() -> dict[str, Any]:
 
 
 def _register() -> None:
-    from . import accounts, bench, content, demand, quality, review
+    from . import accounts, audit, bench, content, demand, quality, review
 
-    for child in (auth.bp, bench.bp, quality.bp, review.bp, demand.bp, content.bp, accounts.bp):
+    for child in (auth.bp, bench.bp, quality.bp, review.bp, demand.bp, content.bp, accounts.bp, audit.bp):
         bp.register_blueprint(child)
 
 

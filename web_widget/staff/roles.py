@@ -76,6 +76,8 @@ ENDPOINTS: dict[str, str] = {
     "staff.accounts.enable": "accounts",
     "staff.accounts.remove": "accounts",
     "staff.accounts.reset_password": "accounts",
+    # 审计
+    "staff.audit.page": "audit",
 }
 
 

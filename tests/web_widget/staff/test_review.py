@@ -179,7 +179,8 @@ def test_the_review_file_keeps_one_entry_per_text_whatever_its_spelling(tmp_path
 
 
 @pytest.fixture
-def nlu(tmp_path):
+def nlu(tmp_path, monkeypatch):
+    monkeypatch.setenv("YISHI_WEB_DB", str(tmp_path / "web.db"))  # where the merge is audited
     folder = tmp_path / "nlu_data"
     folder.mkdir()
     (folder / "out_of_scope.yml").write_text(textwrap.dedent("""\

@@ -116,8 +116,8 @@ def test_an_endpoint_without_a_permission_is_refused_to_every_role(mini_db, tmp_
 def test_the_navigation_shows_what_the_role_may_open(app, login):
     admin = signed_in(app, login, "admin").get("/staff/").get_data(as_text=True)
     editor = signed_in(app, login, "editor").get("/staff/").get_data(as_text=True)
-    assert 'href="/staff/accounts"' in admin and "an.admin（管理员）" in admin
-    assert 'href="/staff/accounts"' not in editor
+    assert 'href="/staff/accounts"' in admin and 'href="/staff/audit"' in admin and "an.admin（管理员）" in admin
+    assert 'href="/staff/accounts"' not in editor and 'href="/staff/audit"' not in editor
     assert "ed.itor（内容编辑）" in editor and 'href="/staff/password"' in editor
 
 
