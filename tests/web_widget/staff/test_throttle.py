@@ -109,3 +109,24 @@ def test_a_disabled_account_cannot_log_in_even_with_its_password(app, login):
     refused = login(app.test_client())
     assert refused.status_code == 403 and "这个账号已停用" in refused.get_data(as_text=True)
     assert refused.headers.get("Set-Cookie") is None
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_proxy_the_clients_address_counts_and_a_forged_one_never_does(mini_db, tmp_path, proxies):
+    """deploy/nginx appends the client's address to X-Forwarded-For: with YISHI_PROXIES=1 that address is the
+    one throttled (not nginx's, shared by everyone); without, the header is ignored, so forging it gains nothing."""
+    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "SECRET_KEY": "test",
+                      "WEB_DB": str(tmp_path / "web.db"), "PROXIES": proxies})
+    with app.app_context():
+        auth.add_account("wang.li", PASSWORD, "editor")
+
+    def login(password: str, forwarded: str):
+        return outcome(app.test_client().post("/staff/login", data={"username": "wang.li", "password": password},
+                                              headers={"X-Forwarded-For": forwarded},
+                                              environ_base={"REMOTE_ADDR": "127.0.0.1"}))
+
+    attack = [login(WRONG, f"198.51.100.{i}, {ATTACKER}") for i in range(6)]  # forged first entries, nginx's last
+    assert attack == ["wrong"] * 5 + ["throttled"]
+    assert login(PASSWORD, COLLEAGUE) == ("in" if proxies else "throttled")
+    with app.app_context():
+        assert store.login_throttle(f"address:{ATTACKER if proxies else '127.0.0.1'}")["tries"] == 5
