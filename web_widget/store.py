@@ -350,7 +350,7 @@ def take_login_try(limits: list[tuple[str, int, float, float]], forget_s: float)
             return wait
         for subject, free, first_s, longest_s in limits:
             tries = found.get(subject, (0, 0.0))[0] + 1
-            blocked = now + min(first_s * 2 ** (tries - free), longest_s) if tries >= free else 0.0
+            blocked = now + min(first_s * 2 ** min(tries - free, 30), longest_s) if tries >= free else 0.0
             values = {"s": subject, "t": tries, "b": blocked, "now": now}
             if subject in found:
                 _sql("update login_throttle set tries = :t, blocked_until = :b, last_try = :now where subject = :s",

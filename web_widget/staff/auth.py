@@ -254,7 +254,10 @@ def login():
         if wait:
             message, status = f"登录尝试次数过多，请 {_wait_text(wait)}后再试。", 429
         elif _password_ok(username, password):
-            if store.staff_account(username)["disabled"]:
+            account = store.staff_account(username)
+            if account is None:  # removed in the meantime
+                message, status = "用户名或密码不正确。", 401
+            elif account["disabled"]:
                 message, status = "这个账号已停用，请联系管理员。", 403
             else:
                 token = secrets.token_urlsafe(32)

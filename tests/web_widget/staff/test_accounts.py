@@ -116,8 +116,10 @@ def test_the_account_forms_refuse_what_cannot_be_done(app, login):
     assert account(app, "an.admin") == account(app, "an.admin") | {"role": "admin", "disabled": False}
 
 
-def test_the_last_active_administrator_stays(app):
+def test_the_last_active_administrator_stays(profile):
+    app = create_app(profile[1])
     with app.app_context():
+        auth.add_account("an.admin", PASSWORD, "管理员")
         for change in (lambda: auth.set_role("an.admin", "editor", by="cli:root"),
                        lambda: auth.set_disabled("an.admin", True, by="cli:root"),
                        lambda: auth.remove_account("an.admin", by="cli:root")):

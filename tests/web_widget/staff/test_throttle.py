@@ -80,6 +80,12 @@ def test_the_block_doubles_with_every_further_wrong_try_and_a_right_password_end
         assert outcome(login(client, password=WRONG, address=ATTACKER)) == "throttled"
         blocks.append(round(pair(app, "wang.li", ATTACKER)["blocked_until"] - time.time(), -1))
     assert blocks == [120, 240, 480, 900]  # 2, 4, 8 minutes, then at most 15
+    with app.app_context():  # however long it goes on (the exponent is bounded: no overflow after weeks)
+        store.connection().execute(store.sa.text("update login_throttle set tries = 5000 where subject = :s"),
+                                   {"s": f"pair:wang.li|{ATTACKER}"})
+    unblock(app, f"pair:wang.li|{ATTACKER}")
+    assert outcome(login(client, password=WRONG, address=ATTACKER)) == "wrong"
+    assert round(pair(app, "wang.li", ATTACKER)["blocked_until"] - time.time(), -1) == 900
     assert "分钟后再试" in login(client, password=WRONG, address=ATTACKER).get_data(as_text=True)
     unblock(app, f"pair:wang.li|{ATTACKER}")
     assert outcome(login(client, address=ATTACKER)) == "in"
