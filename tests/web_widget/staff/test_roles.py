@@ -13,6 +13,7 @@ from web_widget.marks import is_json_api, json_api
 from web_widget.staff import auth, roles
 
 from .conftest import PASSWORD
+from .tracker_events import SENDERS, build
 
 ACCOUNTS = {"admin": "an.admin", "editor": "ed.itor", "reviewer": "re.viewer", "readonly": "read.only"}
 
@@ -130,3 +131,14 @@ def test_a_role_change_applies_to_a_live_session_at_once(app, login):
     assert reader.post("/staff/content/check", data=check).status_code == 302  # the same session, now an editor
     assert reader.get("/staff/api/me").json == {"username": "read.only", "role": "editor",
                                                 "permissions": ["edit", "view"]}
+
+
+def test_forms_a_role_may_not_use_are_not_shown(app, login, tmp_path):
+    ids = build(tmp_path / "rasa.db")
+    pages = {role: signed_in(app, login, role) for role in ("reviewer", "readonly")}
+    conversation = {role: c.get(f"/staff/conversations/{SENDERS['bbbb']}").get_data(as_text=True)
+                    for role, c in pages.items()}
+    quality = {role: c.get("/staff/quality").get_data(as_text=True) for role, c in pages.items()}
+    assert f'name="event_id" value="{ids["xiche"]}"' in conversation["reviewer"]
+    assert 'class="label-form"' not in conversation["readonly"] and "想开个洗车店" in conversation["readonly"]
+    assert 'id="quality-run"' in quality["reviewer"] and 'id="quality-run"' not in quality["readonly"]
