@@ -145,10 +145,11 @@ class Web:
     process: subprocess.Popen
     env: dict[str, str]
 
-    def add_staff(self, username: str, password: str) -> None:
-        """A console account, made the way staff make one (`yishi staff add --password-stdin`)."""
-        subprocess.run([str(BIN / "yishi"), "staff", "add", username, "--password-stdin"], input=password + "\n",
-                       text=True, env=self.env, cwd=settings.home(), check=True, capture_output=True)
+    def add_staff(self, username: str, password: str, role: str = "readonly") -> None:
+        """A console account, made the way staff make one (`yishi staff add --role … --password-stdin`)."""
+        subprocess.run([str(BIN / "yishi"), "staff", "add", username, "--role", role, "--password-stdin"],
+                       input=password + "\n", text=True, env=self.env, cwd=settings.home(), check=True,
+                       capture_output=True)
 
 
 def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalogue import config as catalogue_config
 from catalogue.live import LiveCatalogue
@@ -60,6 +61,7 @@ def config_from_settings() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "None" if settings.listing("YISHI_WIDGET_ORIGINS")
                                    and settings.flag("YISHI_COOKIE_SECURE") else "Lax",
         "SESSION_COOKIE_SECURE": settings.flag("YISHI_COOKIE_SECURE"),
+        "PROXIES": settings.integer("YISHI_PROXIES"),  # behind nginx: the client's address from X-Forwarded-For
         # the console's quality page: where `make eval` and the conversation tests write, and what they run on
         "RESULTS_DIR": str(settings.path("YISHI_RESULTS_DIR")),
         "MODEL_PATH": str(settings.path("YISHI_MODEL")),
@@ -95,6 +97,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(Path(app.config["SECRET_KEY_FILE"]))
     app.json.ensure_ascii = False
+    if app.config.get("PROXIES"):  # request.remote_addr: the client's, as the trusted proxies say, not theirs
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXIES"]))  # type: ignore[method-assign]
     app.extensions["catalogue"] = LiveCatalogue(Path(app.config["CATALOGUE_DB"]))
 
     from . import api, chat, pages, security, store

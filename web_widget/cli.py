@@ -1,11 +1,14 @@
-"""`yishi`: the catalogue commands, `yishi staff add` for console accounts, `yishi review merge`, `yishi backup`
-and `yishi retention purge`."""
+"""`yishi`: the catalogue commands, `yishi staff add|passwd|role|disable|enable|remove|list` for console accounts,
+`yishi review merge`, `yishi backup` and `yishi retention purge`. Account changes and merges are recorded in the
+audit trail as made by cli:<system user>."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from assistant import training
@@ -13,25 +16,76 @@ from catalogue import cli as catalogue_cli
 from yishi import settings
 
 
-def cmd_staff_add(args: argparse.Namespace) -> int:
-    from . import create_app
-    from .staff.auth import AccountError, add_account
+@contextmanager
+def _store() -> Iterator[None]:
+    """The web app's store (YISHI_WEB_DB or YISHI_DATABASE_URL, and Redis for sessions) for a command: a bare
+    app of the settings' config, nothing else started."""
+    from flask import Flask
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            print("the passwords differ", file=sys.stderr)
-            return 1
-    app = create_app()
+    from . import config_from_settings, store
+
+    app = Flask("yishi-cli")
+    app.config.from_mapping(config_from_settings())
+    store.init_app(app)
     with app.app_context():
+        yield
+
+
+def _actor() -> str:
+    """Who runs a command, as the audit trail names them: cli:<system user>."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid
+        return "cli:unknown"
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """A password from standard input (--password-stdin) or typed twice at a prompt; never from the arguments."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != password:
+        print("the passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
+def _account_command(args: argparse.Namespace) -> int:
+    """`yishi staff add|passwd|role|disable|enable|remove|list`."""
+    from . import store
+    from .staff import auth, roles
+
+    password = _read_password(args) if args.command in ("add", "passwd") else None
+    if args.command in ("add", "passwd") and password is None:
+        return 1
+    with _store():
         try:
-            add_account(args.username, password)
-        except AccountError as exc:
+            if args.command == "add":
+                auth.add_account(args.username, password, args.role, by=_actor())
+                done = f"staff account '{args.username}' created ({roles.role_key(args.role)})"
+            elif args.command == "passwd":
+                auth.reset_password(args.username, password, by=_actor())
+                done = f"password of '{args.username}' changed; its sessions ended"
+            elif args.command == "role":
+                changed = auth.set_role(args.username, args.role, by=_actor())
+                key = roles.role_key(args.role)
+                done = f"'{args.username}' is now {key}" if changed else f"'{args.username}' was {key} already"
+            elif args.command in ("disable", "enable"):
+                changed = auth.set_disabled(args.username, args.command == "disable", by=_actor())
+                done = f"'{args.username}' {args.command}d" + ("" if changed else " already")
+            elif args.command == "remove":
+                auth.remove_account(args.username, by=_actor())
+                done = f"staff account '{args.username}' removed; its sessions ended"
+            else:
+                for account in store.staff_accounts():
+                    state = "disabled" if account["disabled"] else "active"
+                    print(f"{account['username']}\t{account['role']}\t{roles.ROLE_NAMES.get(account['role'], '?')}"
+                          f"\t{state}")
+                return 0
+        except auth.AccountError as exc:
             print(exc, file=sys.stderr)
             return 1
-    print(f"staff account '{args.username}' created")
+    print(done)
     return 0
 
 
@@ -58,8 +112,16 @@ def cmd_review_merge(args: argparse.Namespace) -> int:
         print(f"relabelled\t{intent}\t{text}")
     for text, why in report.refused:
         print(f"refused\t{why}\t{text}")
-    print(f"{len(report.added)} added, {len(report.relabelled)} relabelled, {len(report.refused)} refused, "
-          f"{report.unchanged} already there; into {args.into}")
+    summary = (f"{len(report.added)} added, {len(report.relabelled)} relabelled, {len(report.refused)} refused, "
+               f"{report.unchanged} already there; into {args.into}")
+    if report.added or report.relabelled:
+        from . import store
+
+        with _store():
+            store.audit(_actor(), "merge", str(args.into), summary,
+                        after={"added": len(report.added), "relabelled": len(report.relabelled),
+                               "refused": len(report.refused)})
+    print(summary)
     return 0
 
 
@@ -93,10 +155,23 @@ def main(argv: list[str] | None = None) -> int:
                        help="where the Rasa data generated from the catalogue goes")
     build.set_defaults(derive=lambda args: training.writer(args.rasa_dir, settings.home() / "bot" / "domain.yml"))
     staff = groups.add_parser("staff", help="staff console accounts").add_subparsers(dest="command", required=True)
-    add = staff.add_parser("add", help="create a staff account (asks for the password)")
+    role_help = "管理员|admin, 内容编辑|editor, 审核员|reviewer or 只读|readonly"
+    add = staff.add_parser("add", help="create a staff account with a role (asks for the password)")
     add.add_argument("username")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add.set_defaults(handler=cmd_staff_add)
+    add.add_argument("--role", required=True, help=role_help)
+    passwd = staff.add_parser("passwd", help="set an account's password (asks for it); its sessions end")
+    passwd.add_argument("username")
+    for command in (add, passwd):
+        command.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    role = staff.add_parser("role", help="give an account another role")
+    role.add_argument("username")
+    role.add_argument("role", help=role_help)
+    for name, text in (("disable", "disable an account for a while (its sessions end)"),
+                       ("enable", "enable a disabled account"), ("remove", "remove an account (its sessions end)")):
+        staff.add_parser(name, help=text).add_argument("username")
+    staff.add_parser("list", help="the accounts with their role and state")
+    for command in staff.choices.values():
+        command.set_defaults(handler=_account_command)
     review = groups.add_parser("review", help="messages labelled in the staff console").add_subparsers(
         dest="command", required=True)
     merge = review.add_parser("merge", help="merge the review file into the training data, never held-out texts")

@@ -1,11 +1,13 @@
 """The web app's own store, and every SQL statement on it: questions Yishi could not answer, rate-limit
-counters, staff accounts, sessions, login failures, the content log and review labels.
+counters, staff accounts (with their role), sessions, login throttling, the content log, the audit trail and
+review labels.
 
 Where it lives is a setting (yishi.db): the embedded profile's SQLite file YISHI_WEB_DB, or in the city profile
 the PostgreSQL database of YISHI_DATABASE_URL, which every web worker on every host shares. With YISHI_REDIS_URL
 set, rate-limit counters and staff sessions live in Redis instead (they expire by themselves there).
 
-The tables are created once per process start (create_app calls init_app), or by `init_db`; then one pooled
+The tables are created once per process start (create_app calls init_app), or by `init_db`, which also adds the
+columns a table made by an older version lacks (`migrate`); then one pooled
 connection per request in `g`, in autocommit mode, returned on teardown; `writing()` makes a block one write
 transaction that other workers wait for.
 """
@@ -39,19 +41,26 @@ sa.Table("hits", META, sa.Column("key", sa.String(255), nullable=False), sa.Colu
 sa.Table("ended_conversations", META, sa.Column("session", sa.String(255), primary_key=True),
          sa.Column("at", sa.Float, nullable=False))
 sa.Table("staff", META, sa.Column("username", sa.String(64), primary_key=True),
-         sa.Column("password_hash", sa.Text, nullable=False), sa.Column("created", sa.Float, nullable=False))
+         sa.Column("password_hash", sa.Text, nullable=False), sa.Column("created", sa.Float, nullable=False),
+         # added with roles (issue 16): accounts made before are administrators, so a deployment keeps working
+         sa.Column("role", sa.String(32), nullable=False, server_default="admin"),
+         sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+         sa.Column("password_changed", sa.Float))
 sa.Table("staff_sessions", META, sa.Column("token", sa.String(255), primary_key=True),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("csrf", sa.String(255), nullable=False),
          sa.Column("created", sa.Float, nullable=False), sa.Column("seen", sa.Float, nullable=False))
-sa.Table("staff_failures", META, sa.Column("username", sa.String(255), nullable=False),
-         sa.Column("at", sa.Float, nullable=False))
+# login throttling: one row per (account, address) pair and per address (staff/auth.py decides the policy)
+sa.Table("login_throttle", META, sa.Column("subject", sa.String(400), primary_key=True),
+         sa.Column("tries", sa.Integer, nullable=False), sa.Column("blocked_until", sa.Float, nullable=False),
+         sa.Column("last_try", sa.Float, nullable=False))
 sa.Table("content_log", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("action", sa.String(64), nullable=False),
          sa.Column("kind", sa.String(64)), sa.Column("record", sa.String(255)), sa.Column("detail", sa.Text, nullable=False))
 sa.Table("audit_log", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("action", sa.String(64), nullable=False),
          sa.Column("target", sa.String(255)), sa.Column("detail", sa.Text, nullable=False),
-         sa.Column("before", sa.Text), sa.Column("after", sa.Text), sa.Index("audit_log_at", "at"))
+         sa.Column("before", sa.Text), sa.Column("after", sa.Text), sa.Index("audit_log_at", "at"),
+         sa.Index("audit_log_username", "username"))
 sa.Table("review_labels", META, sa.Column("id", sa.Integer, primary_key=True), sa.Column("at", sa.Float, nullable=False),
          sa.Column("username", sa.String(64), nullable=False), sa.Column("event_id", sa.BigInteger, nullable=False),
          sa.Column("sender", sa.String(255), nullable=False), sa.Column("text", sa.Text, nullable=False),
@@ -83,6 +92,30 @@ def init_db(place: str | Path) -> None:
             connection.exec_driver_sql("pragma journal_mode=wal")
     with databases.writing(place, "yishi-web-schema") as connection:
         META.create_all(connection)
+        migrate(connection)
+
+
+def migrate(connection: Connection) -> list[str]:
+    """Add the columns of META that a table made by an older version lacks (create_all adds none), with their
+    defaults: `alter table … add column`, each column here having a server default or allowing null; and the
+    indexes it lacks. The columns added, as "table.column"."""
+    added = []
+    inspector = sa.inspect(connection)
+    for table in META.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable and column.server_default is None:
+                raise RuntimeError(f"{table.name}.{column.name}: a new column needs a server default or null")
+            ddl = sa.schema.CreateColumn(column).compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"alter table {table.name} add column {ddl}")
+            added.append(f"{table.name}.{column.name}")
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(connection)
+    return added
 
 
 def _sql(statement: str, params: dict | None = None) -> sa.engine.CursorResult:
@@ -222,18 +255,41 @@ def audit(username: str, action: str, target: str | None, detail: str, before: A
 AUDIT_VALUE_MAX = 2000  # characters of JSON kept for a before or after value
 
 
-def audit_log(limit: int = 100, username: str | None = None, action: str | None = None) -> list[dict]:
-    """The latest audited actions, newest first, optionally of one user or one kind of action."""
-    where, params = [], {"limit": limit}
-    if username:
-        where.append("username = :username")
-        params["username"] = username
-    if action:
-        where.append("action = :action")
-        params["action"] = action
-    condition = ("where " + " and ".join(where)) if where else ""
-    return [dict(r._mapping) for r in _sql(f"select at, username, action, target, detail, before, after from audit_log "
-                                            f"{condition} order by id desc limit :limit", params)]  # noqa: S608
+def _audit_where(username: str | None, action: str | None, start: float | None, end: float | None
+                 ) -> tuple[str, dict]:
+    where, params = [], {}
+    for column, value, test in (("username", username, "="), ("action", action, "="), ("at", start, ">="),
+                                ("at", end, "<")):
+        if value:
+            name = f"p{len(params)}"
+            where.append(f"{column} {test} :{name}")
+            params[name] = value
+    return ("where " + " and ".join(where)) if where else "", params
+
+
+def audit_log(limit: int = 100, username: str | None = None, action: str | None = None, start: float | None = None,
+              end: float | None = None, offset: int = 0) -> list[dict]:
+    """The audited actions, newest first, optionally of one user, one kind of action, at or after start and
+    before end (timestamps); one page of them: limit rows after offset."""
+    condition, params = _audit_where(username, action, start, end)
+    params |= {"limit": limit, "offset": offset}
+    return [dict(r._mapping) for r in _sql(f"select id, at, username, action, target, detail, before, after "  # noqa: S608
+                                            f"from audit_log {condition} order by id desc limit :limit offset :offset",
+                                            params)]
+
+
+def audit_count(username: str | None = None, action: str | None = None, start: float | None = None,
+                end: float | None = None) -> int:
+    """How many audited actions match these filters (as audit_log)."""
+    condition, params = _audit_where(username, action, start, end)
+    return _sql(f"select count(*) from audit_log {condition}", params).scalar_one()  # noqa: S608
+
+
+def audit_choices() -> tuple[list[str], list[str]]:
+    """The users and the kinds of action the audit trail holds (for the console's filters)."""
+    users = [r[0] for r in _sql("select distinct username from audit_log order by username")]
+    actions = [r[0] for r in _sql("select distinct action from audit_log order by action")]
+    return users, actions
 
 
 def content_log(limit: int = 20) -> list[dict]:
@@ -242,15 +298,35 @@ def content_log(limit: int = 20) -> list[dict]:
                                             "order by id desc limit :limit", {"limit": limit})]
 
 
-# --- staff accounts, sessions and login failures ---------------------------------------------
+# --- staff accounts, sessions and login throttling ------------------------------------------
+
+STAFF_COLUMNS = "username, role, disabled, created, password_changed"
+
+
+def _account(row: Any) -> dict:
+    account = dict(row._mapping)
+    account["disabled"] = bool(account["disabled"])
+    return account
+
 
 def staff_exists(username: str) -> bool:
     return _sql("select 1 from staff where username = :u", {"u": username}).first() is not None
 
 
-def add_staff(username: str, password_hash: str) -> None:
-    _sql("insert into staff (username, password_hash, created) values (:u, :h, :at)",
-         {"u": username, "h": password_hash, "at": time.time()})
+def staff_account(username: str) -> dict | None:
+    """One account (username, role, disabled, created, password_changed), or None; never the password hash."""
+    row = _sql(f"select {STAFF_COLUMNS} from staff where username = :u", {"u": username}).first()  # noqa: S608
+    return _account(row) if row else None
+
+
+def staff_accounts() -> list[dict]:
+    return [_account(r) for r in _sql(f"select {STAFF_COLUMNS} from staff order by username")]  # noqa: S608
+
+
+def add_staff(username: str, password_hash: str, role: str) -> None:
+    _sql("insert into staff (username, password_hash, created, role, disabled, password_changed) "
+         "values (:u, :h, :at, :role, :off, :at)",
+         {"u": username, "h": password_hash, "at": time.time(), "role": role, "off": False})
 
 
 def password_hash(username: str) -> str | None:
@@ -258,14 +334,72 @@ def password_hash(username: str) -> str | None:
     return row[0] if row else None
 
 
-def add_failure(username: str) -> None:
-    _sql("insert into staff_failures (username, at) values (:u, :at)", {"u": username, "at": time.time()})
+def set_password_hash(username: str, password_hash: str) -> None:
+    _sql("update staff set password_hash = :h, password_changed = :at where username = :u",
+         {"h": password_hash, "at": time.time(), "u": username})
 
 
-def recent_failures(username: str, window_s: float) -> int:
-    """Failed logins of username in the last window_s seconds (older ones are forgotten)."""
-    _sql("delete from staff_failures where at < :old", {"old": time.time() - window_s})
-    return _sql("select count(*) from staff_failures where username = :u", {"u": username}).scalar_one()
+def set_role(username: str, role: str) -> None:
+    _sql("update staff set role = :role where username = :u", {"role": role, "u": username})
+
+
+def set_disabled(username: str, disabled: bool) -> None:
+    _sql("update staff set disabled = :d where username = :u", {"d": disabled, "u": username})
+
+
+def remove_staff(username: str) -> None:
+    _sql("delete from staff where username = :u", {"u": username})
+
+
+def active_admins() -> int:
+    """Accounts that can still manage accounts: administrators not disabled."""
+    return _sql("select count(*) from staff where role = 'admin' and not disabled").scalar_one()
+
+
+def take_login_try(limits: list[tuple[str, int, float, float]], forget_s: float) -> float:
+    """Decide whether a login may be tried, and count it, in one write transaction. limits are (subject, free
+    tries, first block in seconds, longest block). While any subject is blocked nothing is counted and the seconds
+    to wait are returned; else every subject counts one more try and 0 is returned. The try is counted before the
+    password is checked (outside the transaction: the slow hash holds no lock), so parallel tries cannot slip past
+    the count. Once a subject's tries reach its free tries, each try blocks it for the first block, doubled for
+    every further try, at most the longest. A subject with no try for forget_s seconds and not blocked is forgotten."""
+    now = time.time()
+    with writing("yishi-login"):
+        _sql("delete from login_throttle where last_try < :old and blocked_until < :now",
+             {"old": now - forget_s, "now": now})
+        statement = sa.text("select subject, tries, blocked_until from login_throttle where subject in :subjects"
+                            ).bindparams(sa.bindparam("subjects", expanding=True))
+        found = {r[0]: (r[1], r[2]) for r in connection().execute(statement, {"subjects": [s for s, *_ in limits]})}
+        wait = max((blocked - now for _, blocked in found.values()), default=0.0)
+        if wait > 0:
+            return wait
+        for subject, free, first_s, longest_s in limits:
+            tries = found.get(subject, (0, 0.0))[0] + 1
+            blocked = now + min(first_s * 2 ** min(tries - free, 30), longest_s) if tries >= free else 0.0
+            values = {"s": subject, "t": tries, "b": blocked, "now": now}
+            if subject in found:
+                _sql("update login_throttle set tries = :t, blocked_until = :b, last_try = :now where subject = :s",
+                     values)
+            else:
+                _sql("insert into login_throttle (subject, tries, blocked_until, last_try) values (:s, :t, :b, :now)",
+                     values)
+    return 0.0
+
+
+def login_succeeded(forget: str, refund: list[tuple[str, int]]) -> None:
+    """A right password: forget this subject's tries, and give back the try counted on each (subject, free tries)
+    of refund (unblocked when it is below its free tries again)."""
+    with writing("yishi-login"):
+        _sql("delete from login_throttle where subject = :s", {"s": forget})
+        for subject, free in refund:
+            _sql("update login_throttle set blocked_until = case when tries - 1 < :free then 0 else blocked_until end, "
+                 "tries = tries - 1 where subject = :s and tries > 0", {"s": subject, "free": free})
+
+
+def login_throttle(subject: str) -> dict | None:
+    """What the throttle keeps of one subject (tries, blocked_until, last_try), or None."""
+    row = _sql("select tries, blocked_until, last_try from login_throttle where subject = :s", {"s": subject}).first()
+    return dict(row._mapping) if row else None
 
 
 def _session_key(token: str) -> str:
@@ -273,13 +407,23 @@ def _session_key(token: str) -> str:
     return "yishi:staff_session:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _sessions_of(username: str) -> str:
+    """Redis: the set of one account's session keys (hashes), so that disabling or removing it ends them all."""
+    return "yishi:staff_sessions_of:" + username
+
+
 def open_session(token: str, username: str, csrf: str, idle_s: float | None = None) -> None:
     now = time.time()
     shared = _redis()
     if shared is not None:
-        key = _session_key(token)
-        shared.pipeline().hset(key, mapping={"username": username, "csrf": csrf, "created": now, "seen": now}) \
-            .expire(key, int(idle_s or current_app.config["STAFF_IDLE_S"]) + 1).execute()
+        key, index = _session_key(token), _sessions_of(username)
+        gone = [k for k in shared.smembers(index) if not shared.exists(k)]  # sessions that expired meanwhile
+        pipe = shared.pipeline()
+        if gone:
+            pipe.srem(index, *gone)
+        pipe.hset(key, mapping={"username": username, "csrf": csrf, "created": now, "seen": now}) \
+            .expire(key, int(idle_s or current_app.config["STAFF_IDLE_S"]) + 1) \
+            .sadd(index, key).expire(index, int(current_app.config["STAFF_MAX_S"]) + 60).execute()
         return
     _sql("insert into staff_sessions (token, username, csrf, created, seen) values (:t, :u, :c, :now, :now)",
          {"t": token, "u": username, "c": csrf, "now": now})
@@ -297,7 +441,7 @@ def live_session(token: str, idle_s: float, max_s: float) -> dict | None:
         if now - float(found["seen"]) <= idle_s and now - float(found["created"]) <= max_s:
             shared.pipeline().hset(key, "seen", now).expire(key, int(idle_s) + 1).execute()
             return {"username": found["username"], "csrf": found["csrf"], "token": token}
-        shared.delete(key)
+        shared.pipeline().delete(key).srem(_sessions_of(found["username"]), key).execute()
         return None
     row = _sql("select username, csrf, created, seen from staff_sessions where token = :t", {"t": token}).first()
     if row is None:
@@ -312,9 +456,28 @@ def live_session(token: str, idle_s: float, max_s: float) -> dict | None:
 def close_session(token: str) -> None:
     shared = _redis()
     if shared is not None:
-        shared.delete(_session_key(token))
+        key = _session_key(token)
+        username = shared.hget(key, "username")
+        pipe = shared.pipeline().delete(key)
+        if username:
+            pipe.srem(_sessions_of(username), key)
+        pipe.execute()
         return
     _sql("delete from staff_sessions where token = :t", {"t": token})
+
+
+def end_sessions(username: str, keep: str | None = None) -> int:
+    """End every live session of an account (disabled, removed, its password changed) but the one of token keep;
+    how many were ended."""
+    shared = _redis()
+    if shared is not None:
+        index, kept = _sessions_of(username), _session_key(keep) if keep else None
+        ended = [k for k in shared.smembers(index) if k != kept]
+        if not ended:
+            return 0
+        return shared.pipeline().delete(*ended).srem(index, *ended).execute()[0]
+    return _sql("delete from staff_sessions where username = :u and token != :keep",
+                {"u": username, "keep": keep or ""}).rowcount
 
 
 # --- conversations ended with 重新开始 --------------------------------------------------------------

@@ -96,6 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("YISHI_KIOSK_IDLE_S", "90", "kiosk idle time before the countdown"),
     Setting("YISHI_KIOSK_COUNTDOWN_S", "15", "kiosk countdown before the conversation is wiped"),
     Setting("YISHI_COOKIE_SECURE", "0", "1 behind HTTPS: cookies only over HTTPS"),
+    Setting("YISHI_PROXIES", "0", "reverse proxies in front of the web app that add the client's address to "
+            "X-Forwarded-For (deploy/nginx: 1), whose address rate limits and staff logins then count; 0: trust none"),
     Setting("YISHI_WIDGET_ORIGINS", "", "other sites (comma-separated HTTPS origins; http only for 127.0.0.1 or "
             "localhost) allowed to embed the widget or to connect another Rasa client over socket.io or REST"),
     # the staff console

@@ -200,7 +200,8 @@ def test_checklist_page_renders_and_prints_on_a4(page, web_url, tmp_path):
 
 def test_staff_member_logs_in_and_runs_the_test_bench(page, web_url, web_folder, stack):
     # the account is made as a hall's administrator would: with the CLI, password on stdin
-    made = subprocess.run([str(PROJECT / ".venv/bin/yishi"), "staff", "add", "li.na", "--password-stdin"],
+    made = subprocess.run([str(PROJECT / ".venv/bin/yishi"), "staff", "add", "li.na", "--role", "只读",
+                           "--password-stdin"],
                           input="a long bench password\n", text=True, capture_output=True, cwd=PROJECT, check=False,
                           env=stack.env | {"YISHI_WEB_DB": str(web_folder / "web.db")})
     assert made.returncode == 0, made.stderr

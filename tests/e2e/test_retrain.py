@@ -54,7 +54,7 @@ def test_retrain_compare_go_live_without_dropping_a_conversation_and_roll_back(t
     try:
         web = stack.start_web(workers=1, folder=tmp_path / "web", extra_env={
             "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
-        web.add_staff("zhao.lei", PASSWORD)
+        web.add_staff("zhao.lei", PASSWORD, "审核员")  # reviewers retrain, make live and roll back
         staff = requests.Session()
         staff.post(f"{web.url}/staff/login", data={"username": "zhao.lei", "password": PASSWORD}, timeout=30)
         page = staff.get(f"{web.url}/staff/models", timeout=30).text

@@ -34,10 +34,12 @@ from catalogue.live import LiveCatalogue
 from ops.stack import Stack, Web
 from web_widget import create_app
 from web_widget.marks import is_json_api
+from web_widget.staff import roles
 
 PUBLIC = "https://yishi.example.gov.cn"
 EVIL = "evil.example"
-STAFF, PASSWORD = "sec.audit", "a long security-suite password"
+STAFF, PASSWORD = "sec.audit", "a long security-suite password"  # a 审核员; the others for what it may not do
+EDITOR, ADMIN, SELF, TARGET = "sec.editor", "sec.admin", "sec.self", "sec.target"
 SECRET_KEY = "security-suite-" + secrets.token_hex(16)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -149,9 +151,9 @@ class Live:
     def client(self) -> Client:
         return Client(self.url)
 
-    def login(self) -> Client:
+    def login(self, username: str = STAFF) -> Client:
         client = self.client()
-        response = client.post("/staff/login", form={"username": STAFF, "password": PASSWORD})
+        response = client.post("/staff/login", form={"username": username, "password": PASSWORD})
         assert response.status == 302 and "yishi_staff" in client.cookies, response.text[:300]
         return client
 
@@ -192,7 +194,9 @@ def live(stack, tmp_path_factory):
         "YISHI_RESULTS_DIR": str(work / "results"), "YISHI_MODEL": str(work / "no-model.tar.gz"),
     })
     try:
-        web.add_staff(STAFF, PASSWORD)
+        for username, role in ((STAFF, "reviewer"), (EDITOR, "editor"), (ADMIN, "admin"), (SELF, "readonly"),
+                               (TARGET, "readonly")):
+            web.add_staff(username, PASSWORD, role)
         yield Live(web, stack, work)
     finally:
         web.process.terminate()
@@ -232,7 +236,7 @@ def console_rules(app) -> list:
 
 
 def concrete(rule, sender: str = "nobody") -> str:
-    path = rule.rule.replace("<slug>", "gym").replace("<sender_id>", sender)
+    path = rule.rule.replace("<slug>", "gym").replace("<sender_id>", sender).replace("<username>", TARGET)
     assert "<" not in path, f"{rule.rule}: a new URL variable, give it a value here"
     return path
 
@@ -466,11 +470,12 @@ def test_transcripts_and_console_pages_are_never_cached(live, staff, routes, pii
     history = citizen.get("/chat/history")
     assert history.json()["turns"] and "no-store" in (history.header("Cache-Control") or "")
     assert "no-store" in (live.client().get("/staff/login").header("Cache-Control") or "")
-    pages = [concrete(r, pii_conversation) for r in console_rules(routes) if "GET" in r.methods]
+    pages = [(concrete(r, pii_conversation), r.endpoint) for r in console_rules(routes) if "GET" in r.methods]
     assert len(pages) >= 10
-    for path in pages:
+    for path, endpoint in pages:
         response = staff.get(path)
-        assert response.status in (200, 404), (path, response.status)
+        allowed = endpoint in roles.PUBLIC or roles.allowed("reviewer", endpoint)  # STAFF is a 审核员
+        assert response.status in ((200, 404) if allowed else (403,)), (path, response.status)
         assert "no-store" in (response.header("Cache-Control") or ""), path
 
 
@@ -668,6 +673,7 @@ class StateChange:
     data: dict | None = None
     unchanged: object = None  # live, staff → a value that must stay the same
     done: int | None = None  # the status when it is accepted (the positive control), None: not run
+    who: str = STAFF  # the account that may do it
 
 
 def _file_state(path: Path) -> str | None:
@@ -703,13 +709,14 @@ def state_changes(live, labelled) -> dict[str, StateChange]:
             unchanged=lambda live, staff: (_file_state(live.work / "review.yml"),
                                            live.web_rows("select count(*) from review_labels"))),
         "staff.content.check": StateChange(
-            "/staff/content/check", form={"kind": "materials", "id": material}, done=302,
+            "/staff/content/check", form={"kind": "materials", "id": material}, done=302, who=EDITOR,
             unchanged=lambda live, staff: (_tree_state(live.work / "sources"),
                                            live.web_rows("select count(*) from content_log"))),
         "staff.content.rebuild": StateChange(
-            "/staff/content/rebuild", form={}, unchanged=lambda live, staff: _file_state(live.work / "staging.db")),
+            "/staff/content/rebuild", form={}, unchanged=lambda live, staff: _file_state(live.work / "staging.db"),
+            who=EDITOR),
         "staff.content.publish_staged": StateChange(
-            "/staff/content/publish", form={"digest": ""}, done=409,
+            "/staff/content/publish", form={"digest": ""}, done=409, who=EDITOR,
             unchanged=lambda live, staff: (_file_state(live.work / "catalogue.db"), _tree_state(live.work))),
         "staff.quality.run": StateChange(
             "/staff/quality/run", form={}, done=302,
@@ -717,19 +724,40 @@ def state_changes(live, labelled) -> dict[str, StateChange]:
         "staff.bench.run": StateChange(
             "/staff/api/bench", data={"text": "我要开健身房", "sender": bench_sender}, done=200,
             unchanged=lambda live, staff: live.events_of(bench_sender)),
+        "staff.auth.password": StateChange(
+            "/staff/password", form={"current": PASSWORD, "new": PASSWORD, "again": PASSWORD}, done=302, who=SELF,
+            unchanged=lambda live, staff: live.web_rows("select password_hash from staff where username = ?", SELF)),
+        "staff.accounts.add": StateChange(
+            "/staff/accounts/add", form={"username": "sec.added", "role": "readonly", "password": PASSWORD,
+                                         "again": PASSWORD}, done=302, who=ADMIN, unchanged=staff_accounts),
+        "staff.accounts.role": StateChange(f"/staff/accounts/{TARGET}/role", form={"role": "editor"}, done=302,
+                                           who=ADMIN, unchanged=staff_accounts),
+        "staff.accounts.disable": StateChange(f"/staff/accounts/{TARGET}/disable", form={}, done=302, who=ADMIN,
+                                              unchanged=staff_accounts),
+        "staff.accounts.enable": StateChange(f"/staff/accounts/{TARGET}/enable", form={}, done=302, who=ADMIN,
+                                             unchanged=staff_accounts),
+        "staff.accounts.reset_password": StateChange(
+            f"/staff/accounts/{TARGET}/password", form={"password": PASSWORD, "again": PASSWORD}, done=302, who=ADMIN,
+            unchanged=staff_accounts),
+        "staff.accounts.remove": StateChange(f"/staff/accounts/{TARGET}/remove", form={"confirm": "yes"}, done=302,
+                                             who=ADMIN, unchanged=staff_accounts),  # last: the target is gone then
     }
+
+
+def staff_accounts(live, _staff) -> list[tuple]:
+    return live.web_rows("select username, role, disabled, password_hash from staff order by username")
 
 
 def test_state_changing_console_posts_need_this_sessions_csrf_token(live, routes, labelled):
     changes = state_changes(live, labelled)
     posts = {r.endpoint for r in console_rules(routes) if "POST" in r.methods and r.endpoint != "staff.auth.login"}
     assert posts == set(changes), "a console POST without a CSRF probe here (or a probe of a route that is gone)"
-    mine, other = live.login(), live.login()
-    token, foreign_token = csrf_of(mine), csrf_of(other)
-    attempts = {"no token": ({}, None), "wrong token": ({"csrf": "forged"}, "forged"),
-                "another session's token": ({"csrf": foreign_token}, foreign_token),
-                "this token from another site": ({"csrf": token}, token)}
     for endpoint, change in changes.items():
+        mine, other = live.login(change.who), live.login(change.who)  # a role that may do it: only CSRF refuses
+        token, foreign_token = csrf_of(mine), csrf_of(other)
+        attempts = {"no token": ({}, None), "wrong token": ({"csrf": "forged"}, "forged"),
+                    "another session's token": ({"csrf": foreign_token}, foreign_token),
+                    "this token from another site": ({"csrf": token}, token)}
         before = change.unchanged(live, mine)
         for attempt, (field_, header) in attempts.items():
             headers = {"Origin": "https://evil.example"} if attempt == "this token from another site" else {}
@@ -740,14 +768,15 @@ def test_state_changing_console_posts_need_this_sessions_csrf_token(live, routes
                 response = mine.post(change.path, form=change.form | field_, headers=headers)
             assert response.status in (400, 403), (endpoint, attempt, response.status)
             assert change.unchanged(live, mine) == before, (endpoint, attempt, "changed something")
+        assert mine.get("/staff/api/me").status == 200, endpoint  # refused requests (a logout too) left it alone
         if change.done is not None:  # the same request with this session's token is accepted: the probe was real
             if change.data is not None:
                 accepted = mine.post(change.path, data=change.data, headers={"X-CSRF-Token": token})
             else:
                 accepted = mine.post(change.path, form=change.form | {"csrf": token})
             assert accepted.status == change.done, (endpoint, accepted.status, accepted.text[:300])
-    assert mine.get("/staff/api/me").status == 200  # refused logouts left the session alone
-    assert mine.post("/staff/logout", form={"csrf": token}).status == 302
+    mine, other = live.login(), live.login()
+    assert mine.post("/staff/logout", form={"csrf": csrf_of(mine)}).status == 302
     assert Client(live.url, {"yishi_staff": other.cookies["yishi_staff"]}).get("/staff/api/me").status == 200
 
 

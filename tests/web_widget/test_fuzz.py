@@ -15,6 +15,7 @@ from web_widget import create_app
 from web_widget.staff import auth
 
 PASSWORD = "a long fuzzing password"
+ROLES = ("admin", "editor", "reviewer", "readonly")
 PARAMS = ["q", "start", "end", "bundle", "fallback", "low", "ask_back", "page", "kind", "checked", "before", "size",
           "agent", "pool", "family", "stage", "next", "print", "saved"]
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60) | st.sampled_from(
@@ -37,7 +38,8 @@ def fuzzed(tmp_path_factory, request):
                       "CATALOGUE_SOURCES": str(mini), "CATALOGUE_STAGING_DB": str(folder / "staging.db"),
                       "MODEL_PATH": str(folder / "none.tar.gz")})
     with app.app_context():
-        auth.add_account("fuzz.er", PASSWORD)
+        for role in ROLES:
+            auth.add_account(f"fuzz.{role}", PASSWORD, role)
     return app
 
 
@@ -52,9 +54,12 @@ def routes(app):
 
 
 def test_every_route_survives_random_input(fuzzed):
-    staff = fuzzed.test_client()
-    staff.post("/staff/login", data={"username": "fuzz.er", "password": PASSWORD})
-    csrf = staff.get("/staff/").get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+    staff, tokens = [], {}
+    for role in ROLES:  # every role, so that every form is fuzzed by someone allowed to use it
+        client = fuzzed.test_client()
+        client.post("/staff/login", data={"username": f"fuzz.{role}", "password": PASSWORD})
+        tokens[client] = client.get("/staff/").get_data(as_text=True).split('name="csrf" value="')[1].split('"')[0]
+        staff.append(client)
     anonymous = fuzzed.test_client()
 
     @settings(max_examples=800, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -66,8 +71,8 @@ def test_every_route_survives_random_input(fuzzed):
         path = rule.build(values, append_unknown=False)[1]
         query = data.draw(st.dictionaries(st.sampled_from(PARAMS), TEXT, max_size=4))
         body = data.draw(JSON)
-        client = data.draw(st.sampled_from([staff, anonymous]))
-        form = {k: str(v) for k, v in (body.items() if isinstance(body, dict) else [])} | {"csrf": csrf}
+        client = data.draw(st.sampled_from([*staff, anonymous]))
+        form = {k: str(v) for k, v in (body.items() if isinstance(body, dict) else [])} | {"csrf": tokens.get(client, "")}
         kwargs = data.draw(st.sampled_from([{"json": body}, {"data": form}, {"data": json.dumps(body)[:2000]}]))
         response = client.open(path, method=method, query_string=query, **kwargs)
         text = response.get_data(as_text=True)

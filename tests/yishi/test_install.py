@@ -49,5 +49,6 @@ def test_a_plain_install_works_against_a_data_directory(tmp_path):
     assert "built 53 bundles" in run("yishi", "catalogue", "build")
     assert (data / "build" / "catalogue.db").exists() and (data / "build" / "rasa" / "data" / "bundles.yml").exists()
     assert "开健身房" in run("yishi", "catalogue", "show", "gym")
-    assert "created" in run("yishi", "staff", "add", "an.ping", "--password-stdin", stdin="a long enough password\n")
+    assert "created" in run("yishi", "staff", "add", "an.ping", "--role", "管理员", "--password-stdin",
+                                     stdin="a long enough password\n")
     assert run("python", "-c", APP_CHECK.format(project=PROJECT)).split() == ["200", "200", "200", "200", "200", "302"]

@@ -146,8 +146,12 @@ def check():
         flash(f"没能标记已核对：{exc}", "bad")
         return redirect(_back())
     if marked.changed:
-        store.log_content(current_staff()["username"], "checked", kind, record_id,
-                          f"{marked.file}:{marked.line} {marked.previous or 'null'} → {today.isoformat()}")
+        with store.writing("yishi-content-log"):
+            store.log_content(current_staff()["username"], "checked", kind, record_id,
+                              f"{marked.file}:{marked.line} {marked.previous or 'null'} → {today.isoformat()}")
+            store.audit(current_staff()["username"], "mark", f"{kind}:{record_id}", f"{marked.file}:{marked.line}",
+                        before={"checked": None if marked.previous in (None, "null") else marked.previous},
+                        after={"checked": today.isoformat()})
         flash(f"已在 {marked.file} 第 {marked.line} 行把“{record_id}”记为今天（{today.isoformat()}）核对。"
               "核对日期不改变群众看到的清单，下次重新生成并发布时一并进入正在服务的目录。", "ok")
     else:
@@ -183,8 +187,12 @@ def publish_staged():
                    "请重新生成，查看变化后再发布。")
     else:
         changed = [b.name for b in changes.diff(before, result.records).bundles]
-        store.log_content(current_staff()["username"], "published", None, None,
-                          f"{result.bundles} 件事；清单有变化：{'、'.join(changed) or '无'}")
+        detail = f"{result.bundles} 件事；清单有变化：{'、'.join(changed) or '无'}"
+        with store.writing("yishi-content-log"):
+            store.log_content(current_staff()["username"], "published", None, None, detail)
+            store.audit(current_staff()["username"], "publish", "catalogue", detail,
+                        before={"bundles": None if before is None else len(before["bundles"])},
+                        after={"bundles": result.bundles, "changed": changed})
         flash(f"已发布：共 {result.bundles} 件事，{len(changed)} 件的清单有变化，群众看到的清单已经更新。"
               "新增或改名的“一件事”和新别名，要重新训练（make model）后助手才能听懂。", "ok")
         return redirect(url_for(".overview"))

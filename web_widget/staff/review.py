@@ -120,7 +120,10 @@ def label(sender_id: str):
     else:
         return _detail(sender_id, f"没有这个“一件事”：{choice or '（未选择）'}，请从列表中选择。", 400)
     with store.writing():
+        before = store.labels([event_id]).get(event_id)
         review_files.label(Path(current_app.config["REVIEW_FILE"]), message[1], intent)
         store.add_label(current_staff()["username"], event_id, sender_id, review_files.clean(message[1]), intent)
+        store.audit(current_staff()["username"], "label", f"event:{event_id}", f"对话 {sender_id} 的一条消息",
+                    before={"intent": before["intent"]} if before else None, after={"intent": intent})
     target = url_for(".conversation_detail", sender_id=sender_id, saved=event_id)
     return redirect(f"{target}#m{event_id}")

@@ -13,14 +13,21 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def console_app(mini_db, tmp_path):
-    """make(**config): the app on the mini catalogue and a fresh web.db, with the account wang.li."""
+def staff_role() -> str:
+    """The role of wang.li, the console tests' account (管理员, 内容编辑, 审核员, 只读 or their English keys); a test
+    module that needs another overrides this fixture."""
+    return "readonly"
+
+
+@pytest.fixture
+def console_app(mini_db, tmp_path, staff_role):
+    """make(**config): the app on the mini catalogue and a fresh web.db, with the account wang.li (of staff_role)."""
 
     def make(**config):
         app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
                           "SECRET_KEY": "test", **config})
         with app.app_context():
-            auth.add_account("wang.li", PASSWORD)
+            auth.add_account("wang.li", PASSWORD, staff_role)
         return app
 
     return make
@@ -28,10 +35,11 @@ def console_app(mini_db, tmp_path):
 
 @pytest.fixture
 def login():
-    """login(client, username, password): post the login form."""
+    """login(client, username, password, address): post the login form (from address, by default 127.0.0.1)."""
 
-    def post(client, username="wang.li", password=PASSWORD):
-        return client.post("/staff/login", data={"username": username, "password": password})
+    def post(client, username="wang.li", password=PASSWORD, address="127.0.0.1"):
+        return client.post("/staff/login", data={"username": username, "password": password},
+                           environ_base={"REMOTE_ADDR": address})
 
     return post
 

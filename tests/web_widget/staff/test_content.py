@@ -14,6 +14,11 @@ NEW_MATERIAL = "  - {id: tax_form, name: 税务登记表, kind: form, issuer: ap
 
 
 @pytest.fixture
+def staff_role() -> str:
+    return "内容编辑"  # marks, rebuilds and publishes
+
+
+@pytest.fixture
 def app(console_app, mini_sources, tmp_path):
     return console_app(CATALOGUE_SOURCES=str(mini_sources), CATALOGUE_STAGING_DB=str(tmp_path / "staging.db"),
                        JIEBA_DICT_DIR=str(tmp_path / "jieba"), RASA_DATA_DIR=str(tmp_path / "rasa"))

@@ -18,6 +18,11 @@ from catalogue.sources import KINDS
 from web_widget import store
 from web_widget.staff import record_forms
 
+
+@pytest.fixture
+def staff_role() -> str:
+    return "内容编辑"  # edits records
+
 PROJECT = Path(__file__).parents[3]
 
 

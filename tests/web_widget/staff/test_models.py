@@ -15,6 +15,11 @@ from web_widget.staff import retrain
 from yishi import models
 
 
+@pytest.fixture
+def staff_role() -> str:
+    return "审核员"  # trains, makes live and rolls back
+
+
 def case(text: str, kind: str, decision: str, offered: list[str], bundle: str | None = None) -> dict:
     return {"text": text, "kind": kind, "decision": decision, "offered": offered, "intent": None,
             **({"bundle": bundle} if bundle else {})}

@@ -52,6 +52,11 @@ def results(tmp_path, mini_records):
 
 
 @pytest.fixture
+def staff_role() -> str:
+    return "reviewer"  # runs the quality checks
+
+
+@pytest.fixture
 def client(console_app, tmp_path, results, logged_in):
     return logged_in(console_app(RESULTS_DIR=str(results), MODEL_PATH=str(tmp_path / "none.tar.gz")))
 

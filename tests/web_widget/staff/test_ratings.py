@@ -16,6 +16,11 @@ from catalogue import workdays
 from web_widget import ratings, store
 from web_widget.staff import auth
 
+
+@pytest.fixture
+def staff_role() -> str:
+    return "审核员"  # follows up ratings
+
 DAY = 86400
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 

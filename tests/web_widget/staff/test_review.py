@@ -20,6 +20,11 @@ NOVEMBER = "start=2026-11-01&end=2026-11-30"
 
 
 @pytest.fixture
+def staff_role() -> str:
+    return "审核员"  # labels
+
+
+@pytest.fixture
 def app(console_app, tmp_path):
     ids = build(tmp_path / "rasa.db")
     app = console_app(TRACKER_DB=str(tmp_path / "rasa.db"), REVIEW_FILE=str(tmp_path / "review" / "labelled.yml"))
@@ -174,7 +179,8 @@ def test_the_review_file_keeps_one_entry_per_text_whatever_its_spelling(tmp_path
 
 
 @pytest.fixture
-def nlu(tmp_path):
+def nlu(tmp_path, monkeypatch):
+    monkeypatch.setenv("YISHI_WEB_DB", str(tmp_path / "web.db"))  # where the merge is audited
     folder = tmp_path / "nlu_data"
     folder.mkdir()
     (folder / "out_of_scope.yml").write_text(textwrap.dedent("""\
