@@ -100,7 +100,8 @@ def test_a_citizen_rates_a_checklist_very_dissatisfied_and_staff_find_it_in_the_
     assert page.is_checked(".yishi-rating-level input >> nth=4") and "您已评价过" in page.inner_text(".yishi-rating-status")
 
     # staff: an account made with the CLI, the login, the 好差评 page
-    made = subprocess.run([sys.executable, "-m", "web_widget.cli", "staff", "add", "zhao.min", "--password-stdin"],
+    made = subprocess.run([sys.executable, "-m", "web_widget.cli", "staff", "add", "zhao.min", "--role", "审核员",
+                           "--password-stdin"],
                           input="a long ratings password\n", text=True, capture_output=True, cwd=PROJECT, check=False,
                           env=stack.env | {"YISHI_WEB_DB": str(web_folder / "web.db")})
     assert made.returncode == 0, made.stderr
