@@ -95,3 +95,10 @@ def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
     # a bundle named word for word, or no topic named: answered
     assert decide(sure, ["hukou_move"], support=topic_only) == Decision("bundle", ["hukou_move"])
     assert decide(sure, support={"hukou_move": 2.0}) == Decision("bundle", ["hukou_move"])
+
+
+def test_a_sure_out_of_scope_is_not_overruled_by_a_bundle_word_in_the_text():
+    """哪家健身房办卡划算 names the gym, but the classifier, trained on such hard negatives, is sure it is not a
+    bundle: no checklist. An unsure out of scope still lets the named bundle through."""
+    assert decide(parse(("out_of_scope", 0.99), ("bundle_gym", 0.01)), ["gym"]) == Decision("fallback")
+    assert decide(parse(("out_of_scope", 0.6), ("bundle_gym", 0.3)), ["gym"]) == Decision("bundle", ["gym"])
