@@ -64,3 +64,17 @@ def csrf_of():
         return re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/").get_data(as_text=True)).group(1)
 
     return read
+
+
+@pytest.fixture(params=["embedded", "city"])
+def store_profile(request, mini_db, tmp_path):
+    """(profile, config) of an app on each profile's store: the embedded SQLite file (sessions and rate limits in it),
+    or a fresh database on the private PostgreSQL with the private Redis (flushed) for sessions and rate limits."""
+    config = {"TESTING": True, "CATALOGUE_DB": str(mini_db), "SECRET_KEY": "test", "WEB_DB": str(tmp_path / "web.db")}
+    if request.param == "city":
+        import redis
+
+        server = request.getfixturevalue("redis_server")
+        redis.Redis.from_url(server.url).flushdb()
+        config |= {"WEB_DB": request.getfixturevalue("postgres_url"), "REDIS_URL": server.url}
+    return request.param, config

@@ -22,15 +22,10 @@ from .conftest import PASSWORD
 NEW_PASSWORD = "another long password"
 
 
-@pytest.fixture(params=["embedded", "city"])
-def profile(request, mini_db, tmp_path):
+@pytest.fixture
+def profile(store_profile):
     """(profile, config) of a store: the SQLite file with sessions in it, or PostgreSQL with sessions in Redis."""
-    config = {"TESTING": True, "CATALOGUE_DB": str(mini_db), "SECRET_KEY": "test", "WEB_DB": str(tmp_path / "web.db")}
-    if request.param == "city":
-        server = request.getfixturevalue("redis_server")
-        config |= {"WEB_DB": request.getfixturevalue("postgres_url"), "REDIS_URL": server.url}
-        redis.Redis.from_url(server.url).flushdb()
-    return request.param, config
+    return store_profile
 
 
 @pytest.fixture

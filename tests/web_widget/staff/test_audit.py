@@ -9,7 +9,6 @@ import json
 import re
 
 import pytest
-import redis
 import sqlalchemy as sa
 
 from web_widget import create_app, store
@@ -21,16 +20,12 @@ from .test_content import add_tax_form
 from .tracker_events import SENDERS, build
 
 
-@pytest.fixture(params=["embedded", "city"])
-def app(request, mini_sources, mini_db, tmp_path):
-    config = {"TESTING": True, "CATALOGUE_DB": str(mini_db), "SECRET_KEY": "test", "WEB_DB": str(tmp_path / "web.db"),
-              "CATALOGUE_SOURCES": str(mini_sources), "CATALOGUE_STAGING_DB": str(tmp_path / "staging.db"),
-              "JIEBA_DICT_DIR": str(tmp_path / "jieba"), "RASA_DATA_DIR": str(tmp_path / "rasa"),
-              "TRACKER_DB": str(tmp_path / "rasa.db"), "REVIEW_FILE": str(tmp_path / "review" / "labelled.yml")}
-    if request.param == "city":
-        server = request.getfixturevalue("redis_server")
-        config |= {"WEB_DB": request.getfixturevalue("postgres_url"), "REDIS_URL": server.url}
-        redis.Redis.from_url(server.url).flushdb()
+@pytest.fixture
+def app(store_profile, mini_sources, tmp_path):
+    config = store_profile[1] | {
+        "CATALOGUE_SOURCES": str(mini_sources), "CATALOGUE_STAGING_DB": str(tmp_path / "staging.db"),
+        "JIEBA_DICT_DIR": str(tmp_path / "jieba"), "RASA_DATA_DIR": str(tmp_path / "rasa"),
+        "TRACKER_DB": str(tmp_path / "rasa.db"), "REVIEW_FILE": str(tmp_path / "review" / "labelled.yml")}
     app = create_app(config)
     with app.app_context():
         for username, role in (("an.admin", "admin"), ("ed.itor", "editor"), ("re.viewer", "reviewer")):

@@ -10,7 +10,6 @@ import re
 import time
 
 import pytest
-import redis
 
 from catalogue import workdays
 from web_widget import ratings, store
@@ -25,15 +24,11 @@ DAY = 86400
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
-@pytest.fixture(params=["embedded", "city"])
-def app(request, console_app, tmp_path):
+@pytest.fixture
+def app(store_profile, console_app, tmp_path):
     config = {"TRACKER_DB": str(tmp_path / "rasa.db"), "RESULTS_DIR": str(tmp_path / "results"),
               "MODEL_PATH": str(tmp_path / "none.tar.gz"), "DEMAND_CACHE_S": 0}
-    if request.param == "city":
-        server = request.getfixturevalue("redis_server")
-        redis.Redis.from_url(server.url).flushdb()
-        config |= {"WEB_DB": request.getfixturevalue("postgres_url"), "REDIS_URL": server.url}
-    return console_app(**config)
+    return console_app(**(store_profile[1] | config))
 
 
 def rate(app, conversation: str, bundle: str, level: int, reasons=(), text: str = "", at: float | None = None) -> int:

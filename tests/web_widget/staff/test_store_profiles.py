@@ -16,15 +16,11 @@ from web_widget.staff import auth
 from .conftest import PASSWORD
 
 
-@pytest.fixture(params=["embedded", "city"])
-def workers(request, mini_db, tmp_path):
+@pytest.fixture
+def workers(store_profile):
     """Two apps on one store: the embedded profile's SQLite file, or PostgreSQL and Redis."""
-    config = {"TESTING": True, "CATALOGUE_DB": str(mini_db), "SECRET_KEY": "test", "WEB_DB": str(tmp_path / "web.db")}
-    if request.param == "city":
-        server = request.getfixturevalue("redis_server")
-        config |= {"WEB_DB": request.getfixturevalue("postgres_url"), "REDIS_URL": server.url}
-        redis.Redis.from_url(server.url).flushdb()
-    return request.param, create_app(config), create_app(config)
+    profile, config = store_profile
+    return profile, create_app(config), create_app(config)
 
 
 def allowed(app, key: str, limit: int) -> bool:

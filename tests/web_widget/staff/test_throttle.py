@@ -7,7 +7,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 
 from web_widget import create_app, store
 from web_widget.staff import auth
@@ -18,14 +17,9 @@ ATTACKER, COLLEAGUE = "10.0.0.66", "10.0.0.7"
 WRONG = "not the password at all"
 
 
-@pytest.fixture(params=["embedded", "city"])
-def app(request, mini_db, tmp_path):
-    config = {"TESTING": True, "CATALOGUE_DB": str(mini_db), "SECRET_KEY": "test", "WEB_DB": str(tmp_path / "web.db")}
-    if request.param == "city":
-        server = request.getfixturevalue("redis_server")
-        config |= {"WEB_DB": request.getfixturevalue("postgres_url"), "REDIS_URL": server.url}
-        redis.Redis.from_url(server.url).flushdb()
-    app = create_app(config)
+@pytest.fixture
+def app(store_profile):
+    app = create_app(store_profile[1])
     with app.app_context():
         auth.add_account("wang.li", PASSWORD, "editor")
     return app
