@@ -1,14 +1,17 @@
 """The SQL tracker store, with SQLite in WAL mode so a reader never makes turns fall back to memory,
 Rasa's two per-message queries made cheaper without changing what they return, the console's
 summary tables (yishi/summaries.py) kept in the same transaction as the events they summarise, and
-bundle answers stored as references (yishi/lean.py): the citizen got the whole checklist already."""
+bundle answers stored as references (yishi/lean.py): the citizen got the whole checklist already; and a
+turn's tracker built from the session's last few turns only (WalSQLTrackerStore's window)."""
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import json
 import logging
 import sqlite3
+import time
 from typing import Any, Iterator, Optional
 
 import sqlalchemy as sa
@@ -20,6 +23,20 @@ from catalogue.live import LiveCatalogue
 from yishi import lean, settings, summaries
 
 BUSY_TIMEOUT_MS = 5000
+
+# A windowed tracker holds only part of its session: the number of its events the database already holds (save
+# stores the rest), set on the tracker object the turn retrieved and then saves.
+BUILT_FROM = "_yishi_built_from"
+# Events of the omitted turns that leave no trace in the tracker's state once later turns replaced the latest message
+# and the latest action, or whose trace is reduced (slots: their values at the window's start).
+OMITTABLE = frozenset({"user", "bot", "action", "user_featurization", "slot", "reset_slots"})
+# Events that undo earlier ones (UserUtteranceReverted, ActionReverted): they may reach before any window.
+REWRITING = frozenset({"rewind", "undo"})
+
+EXPIRY_MARGIN_S = 60  # a turn takes well under a second
+
+# Set while MessageProcessor.handle_message runs (install()): only then may a read be windowed.
+in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("yishi_in_turn", default=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,9 +58,16 @@ class WalSQLTrackerStore(SQLTrackerStore):
     that whole select, event JSON included, in a subquery. Under 20 users the two were about a sixth
     of the Rasa server's CPU (py-spy, bench/chat_bench.py). Both keep Rasa's own filter (this
     conversation, from its latest session start) and ordering; they only select less.
+
+    Rasa also builds the whole session into a tracker on every turn, replays it, and RulePolicy computes the state
+    after every action of it for each prediction: a turn cost more the longer the conversation. A turn (a message
+    from a channel, see install()) reads a window instead: the slots as they were, then the last YISHI_TRACKER_WINDOW
+    user messages (_windowed_events), and save() stores what the turn added after the events it was built from.
+    Every other read (the HTTP API's tracker, the console's, exports) gets the whole history as before.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, window: int | None = None, **kwargs: Any) -> None:
+        self.window = settings.integer("YISHI_TRACKER_WINDOW") if window is None else int(window)
         host = kwargs.get("host")
         if isinstance(host, str) and "://" in host:  # the city profile: `url: ${YISHI_DATABASE_URL}`
             kwargs.update(database_arguments(host))
@@ -98,11 +122,79 @@ class WalSQLTrackerStore(SQLTrackerStore):
             connection.close()
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        windowed = None
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+            if self.window > 0 and in_turn.get() and not fetch_events_from_all_sessions:
+                windowed = self._windowed_events(query, self.window)
+            events = windowed if windowed is not None else [
+                json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if windowed is not None:
+                setattr(tracker, BUILT_FROM, len(tracker.events))
+            return tracker
+        return None
+
+    def _windowed_events(self, query: Any, turns: int) -> Optional[list[dict]]:
+        """The events a turn's tracker is built from when the session has more than `turns` user messages: the
+        session's start, the slots as they were before its last `turns` user messages (each slot's latest SlotSet
+        since the latest AllSlotsReset), then every event from the action before the first of those messages on,
+        reaching further back to the latest user message that is not a /payload (the actions read the latest typed
+        text: actions/conversation.py). None (read the whole session) when the window would omit nothing, an
+        omitted event could leave more in the tracker's state than its slots, an event undoes earlier ones, or this
+        turn may start a new session.
+
+        The states RulePolicy matches its rules against then start later in the conversation; its rules are one
+        user turn long (tests/rasa_ext check the trained model), so every prediction stays the same."""
+        rows = query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.timestamp).all()
+        types = [type_name for _, type_name, _ in rows]
+        users = [index for index, type_name in enumerate(types) if type_name == "user"]
+        if len(users) <= turns or REWRITING.intersection(types) or self._may_expire(rows[users[-1]][2]):
+            return None
+        cut = _cut(types, users[-turns])
+        if types[0] not in OMITTABLE | {"session_started"} or not OMITTABLE.issuperset(types[1:cut]):
+            return None
+        window = self._events_from(query, rows[cut][0])
+        if not any(_typed(event) for event in window if event.get("event") == "user"):
+            typed = self._latest_typed(query, rows[cut][0])
+            if typed is not None:
+                cut = _cut(types, next(index for index in users if rows[index][0] == typed))
+                window = self._events_from(query, rows[cut][0])
+        state = query.filter(self.SQLEvent.id < rows[cut][0], self.SQLEvent.type_name.in_(
+            ("session_started", "slot", "reset_slots"))).with_entities(self.SQLEvent.data)
+        head: list[dict] = []
+        slots: dict[str, dict] = {}
+        for (data,) in state:
+            event = json.loads(data)
+            if event.get("event") == "slot":
+                slots.pop(event.get("name"), None)
+                slots[event.get("name")] = event
+            else:  # the session's start or AllSlotsReset: every slot back at its initial value
+                slots.clear()
+                if event.get("event") == "session_started":
+                    head = [event]
+        return head + list(slots.values()) + window
+
+    def _may_expire(self, latest_user_message: Optional[float]) -> bool:
+        """Whether this turn may start a new session (MessageProcessor._has_session_expired, a minute early). Its
+        action_session_start carries over every SlotSet event of the session, not only the latest of each slot: such a
+        turn reads the whole session, so that it stores what Rasa stores."""
+        config = self.domain.session_config if self.domain else None
+        if config is None or not config.are_sessions_enabled() or latest_user_message is None:
+            return False
+        return time.time() - latest_user_message > config.session_expiration_time * 60 - EXPIRY_MARGIN_S
+
+    def _events_from(self, query: Any, first_id: int) -> list[dict]:
+        return [json.loads(data) for (data,) in query.filter(self.SQLEvent.id >= first_id).with_entities(
+            self.SQLEvent.data)]
+
+    def _latest_typed(self, query: Any, before_id: int) -> Optional[int]:
+        """The id of the latest user event before this one whose text is not a /payload, or None."""
+        for (event_id, data) in query.filter(self.SQLEvent.id < before_id, self.SQLEvent.type_name == "user").order_by(
+                None).order_by(self.SQLEvent.id.desc()).with_entities(self.SQLEvent.id, self.SQLEvent.data):
+            if _typed(json.loads(data)):
+                return event_id
         return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -122,6 +214,8 @@ class WalSQLTrackerStore(SQLTrackerStore):
                     intent_name=data.get("parse_data", {}).get("intent", {}).get("name"), action_name=data.get("name"),
                     data=json.dumps(data, ensure_ascii=False)))  # UTF-8: a Chinese character in 3 bytes, not 6
             session.commit()
+        if hasattr(tracker, BUILT_FROM):  # saved again (a second save in one turn): only what is newer still
+            setattr(tracker, BUILT_FROM, len(tracker.events))
 
     def _build(self) -> str | None:
         """The catalogue build the answers of this turn came from (its build time), if there is one. A
@@ -136,9 +230,47 @@ class WalSQLTrackerStore(SQLTrackerStore):
             return None
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        query = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
-        stored = query.order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar()
+        """The tracker's events the database does not hold yet. A windowed tracker (see _retrieve) knows how many of
+        its events came from the database; any other holds the whole session, whose stored events are counted (Rasa's
+        way)."""
+        stored = getattr(tracker, BUILT_FROM, None)
+        if stored is None:
+            query = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
+            stored = query.order_by(None).with_entities(sa.func.count(self.SQLEvent.id)).scalar()
         return itertools.islice(tracker.events, stored, len(tracker.events))
+
+
+def _cut(types: list[str], user: int) -> int:
+    """Where a window starting with the user message at index `user` begins: at the action before it (action_listen),
+    so that the message's state has its previous action as in the whole session."""
+    return user - 1 if user > 0 and types[user - 1] == "action" else user
+
+
+def _typed(event: dict) -> bool:
+    """A user event whose text is not a /payload (a button's, or an intent sent as such)."""
+    text = event.get("text")
+    return not (isinstance(text, str) and text.startswith("/"))
+
+
+def install() -> None:
+    """Let MessageProcessor.handle_message (a message from a channel: REST, socket.io) read windowed trackers; every
+    other read (the HTTP API's /tracker, /story, /messages, /execute, trigger_intent, exports) reads whole
+    sessions (idempotent)."""
+    from rasa.core.processor import MessageProcessor
+
+    handle = MessageProcessor.handle_message
+    if getattr(handle, "_yishi_windowed", False):
+        return
+
+    async def handle_message(self: MessageProcessor, message: Any) -> Any:
+        token = in_turn.set(True)
+        try:
+            return await handle(self, message)
+        finally:
+            in_turn.reset(token)
+
+    handle_message._yishi_windowed = True  # type: ignore[attr-defined]
+    MessageProcessor.handle_message = handle_message  # type: ignore[method-assign]
 
 
 def database_arguments(url: str) -> dict[str, Any]:

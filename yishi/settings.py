@@ -63,6 +63,9 @@ SETTINGS: tuple[Setting, ...] = (
             "deploy/haproxy.cfg); empty: derived from YISHI_ACTIONS_PORT on 127.0.0.1"),
     Setting("YISHI_TRACKER_DB", "build/rasa.db", "the SQLite tracker store (conversations survive restarts; "
             "the console reads it)"),
+    Setting("YISHI_TRACKER_WINDOW", "3", "a turn's tracker holds the session's last this many user messages and the "
+            "slots as they were before them (RulePolicy's rules and the actions need no more; full-history reads stay "
+            "whole); 0: the whole session on every turn"),
     Setting("YISHI_RASA_JWT_SECRET", "", "signs the JWT for Rasa's HTTP API (the web app reads history with "
             "it); empty: random per start"),
     # the city profile: set YISHI_DATABASE_URL and YISHI_REDIS_URL, and every Rasa server uses them

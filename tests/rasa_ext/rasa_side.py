@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -16,7 +17,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_ext.tracker_store import WalSQLTrackerStore
+from rasa_ext.tracker_store import WalSQLTrackerStore, in_turn
+from yishi import settings
 
 CHECKLIST = {"slug": "gym", "materials": [{"id": f"m{i}", "name": "身份证"} for i in range(50)]}
 
@@ -115,8 +117,130 @@ def nlu_examples(path: str) -> list:
     return sorted([m.get("intent"), m.get("text")] for m in data.training_examples)
 
 
+BUTTON = "<the first button of the latest reply>"
+EXPIRED = "<the session expired before this message> "
+# 60 messages as citizens write them, with their button presses: two runs of five buttons after an English message
+# (the actions then look back for the latest typed text), 重新开始 (AllSlotsReset) and a session that expires.
+LONG_CONVERSATION = [
+    "你好", "我要开健身房", BUTTON, BUTTON, "要带什么材料", "要多久", "在哪里办", "想开个洗车铺子", BUTTON, "能网上办吗",
+    "I want to open a gym", BUTTON, BUTTON, BUTTON, BUTTON, BUTTON, "谢谢", "明天会下雨吗", "你是机器人吗", "开个店",
+    BUTTON, "娃儿刚出生要办啥子", BUTTON, BUTTON, "要交钱吗", "重新开始", "要多久", "二手房过户", BUTTON, "是的",
+    "不是", EXPIRED + "想开个餐馆", BUTTON, BUTTON, "需要哪些部门", "可以找人代办吗", "how do I open a restaurant", BUTTON,
+    BUTTON, BUTTON, BUTTON, BUTTON, "谢谢", "退休了要办什么", BUTTON, "老人有什么补贴", "要带什么材料", "开个药店",
+    BUTTON, BUTTON, "在哪里办", "我想找人工", "想开个超市", BUTTON, BUTTON, "要多久", "再见", "开公司", BUTTON, "谢谢",
+]
+
+
+class RecordingStore(WalSQLTrackerStore):
+    """Yishi's tracker store, noting for every tracker a turn reads the number of its events and of the events
+    stored for its session."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.turns: list[list[int]] = []
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool):
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None and not fetch_events_from_all_sessions and in_turn.get():
+            with self.session_scope() as session:
+                stored = self._event_query(session, sender_id, False).count()
+            self.turns.append([len(tracker.events), stored])
+        return tracker
+
+
+def _action_server() -> tuple:
+    """The real action server on a free loopback port, as the test stack starts it."""
+    import subprocess
+
+    from ops import stack
+
+    port = stack.free_port()
+    env = {**os.environ, "SANIC_HOST": "127.0.0.1"}
+    process = subprocess.Popen(stack.actions_command(port), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    stack._wait(f"http://127.0.0.1:{port}/health", 120, [process])
+    return process, f"http://127.0.0.1:{port}/webhook"
+
+
+def long_conversation(model: str = "") -> dict:
+    """LONG_CONVERSATION through the trained model and the real action server, turn by turn, into three tracker
+    stores in turn: Rasa's SQLTrackerStore, Yishi's with its default window and Yishi's with a one-turn window.
+    Each store's replies, stored rows, full-history and session reads, and the windows the turns read."""
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from rasa.shared.core.domain import SessionConfig
+    from rasa.shared.core.trackers import EventVerbosity
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.log_utils import configure_structlog
+
+    from rasa_ext import speedups
+    from rasa_ext import tracker_store as yishi_store
+
+    logging.disable(logging.INFO)
+    configure_structlog(logging.WARNING)
+    speedups.install()
+    yishi_store.install()
+    sender = "long-conversation"
+    process, actions = _action_server()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            stores = {"rasa": SQLTrackerStore(dialect="sqlite", db=str(Path(folder) / "rasa.db")),
+                      "default": RecordingStore(dialect="sqlite", db=str(Path(folder) / "default.db")),
+                      "one": RecordingStore(dialect="sqlite", db=str(Path(folder) / "one.db"), window=1)}
+            agent = Agent.load(model or str(settings.path("YISHI_MODEL")), tracker_store=stores["rasa"],
+                               action_endpoint=EndpointConfig(actions))
+            domain = agent.processor.domain
+            wrapped = {}
+            for name, store in stores.items():
+                store.domain = domain
+                wrapped[name] = FailSafeTrackerStore(store)
+            replies: dict = {name: [] for name in stores}
+            sent = []
+
+            async def converse() -> None:
+                for number, step in enumerate(LONG_CONVERSATION):
+                    text = step.removeprefix(EXPIRED)
+                    if step == BUTTON:
+                        buttons = [b for m in replies["rasa"][-1] for b in m.get("buttons") or []]
+                        text = buttons[0]["payload"] if buttons else "/greet"
+                    sent.append(text)
+                    session_config = domain.session_config
+                    if step.startswith(EXPIRED):
+                        await asyncio.sleep(0.01)
+                        domain.session_config = SessionConfig(0.0001, session_config.carry_over_slots)  # 6 ms
+                    for name in stores:
+                        agent.tracker_store = agent.processor.tracker_store = wrapped[name]
+                        replies[name].append(await agent.handle_message(
+                            UserMessage(text, CollectingOutputChannel(), sender, message_id=f"message-{number}")))
+                    domain.session_config = session_config
+
+            asyncio.run(converse())
+
+            async def reads(store: SQLTrackerStore) -> dict:
+                full, latest = await store.retrieve_full_tracker(sender), await store.retrieve(sender)
+                return {"full": full.current_state(EventVerbosity.ALL), "session": [e.as_dict() for e in latest.events],
+                        "session_slots": latest.current_slot_values()}
+
+            results = {"sent": sent, "replies": replies, "rows": {}, "reads": {}, "turns": {},
+                       "windows": {name: store.window for name, store in stores.items() if name != "rasa"}}
+            for name, store in stores.items():
+                with store.engine.connect() as connection:
+                    results["rows"][name] = [list(row) for row in connection.exec_driver_sql(
+                        "select type_name, intent_name, action_name, data from events where sender_id = ? order by id",
+                        (sender,))]
+                results["reads"][name] = asyncio.run(reads(store))
+                results["turns"][name] = getattr(store, "turns", [])
+            return results
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 CHECKS = {"tracker_store": tracker_store, "action_call": action_call, "event_types": event_types,
-          "nlu_examples": nlu_examples}
+          "nlu_examples": nlu_examples, "long_conversation": long_conversation}
 
 if __name__ == "__main__":
     print(json.dumps(CHECKS[sys.argv[1]](*sys.argv[2:]), ensure_ascii=False))

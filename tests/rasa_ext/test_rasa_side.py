@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import tarfile
+
 import pytest
 
-from yishi import lean
+from yishi import lean, settings
 
 
 def without_timestamps(value):
@@ -13,6 +16,14 @@ def without_timestamps(value):
     if isinstance(value, dict):
         return {k: without_timestamps(v) for k, v in value.items() if k != "timestamp"}
     return value
+
+
+def same_as_rasas(ours: dict, theirs: dict) -> bool:
+    """An event as Yishi's store returns it is the one Rasa's returns (a bundle answer: as its lean reference)."""
+    ours, theirs = without_timestamps(ours), without_timestamps(theirs)
+    if lean.is_lean((ours.get("data") or {}).get("custom")):
+        return ours == lean.compact(theirs, build=ours["data"]["custom"]["build"]) != theirs
+    return ours == theirs
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +38,9 @@ def test_yishi_tracker_store_stores_and_returns_what_rasas_does(stores):
     compacted = 0
     for key in ("latest", "full", "second"):
         assert len(yishi[key]) == len(rasa[key]), key
-        for ours, theirs in zip(without_timestamps(yishi[key]), without_timestamps(rasa[key]), strict=True):
-            if lean.is_lean((ours.get("data") or {}).get("custom")):
-                assert ours == lean.compact(theirs, build=ours["data"]["custom"]["build"]) != theirs
-                compacted += 1
-            else:
-                assert ours == theirs, key
+        for ours, theirs in zip(yishi[key], rasa[key], strict=True):
+            assert same_as_rasas(ours, theirs), key
+            compacted += lean.is_lean((ours.get("data") or {}).get("custom"))
     assert compacted >= 2
     assert [e["event"] for e in yishi["latest"]] == ["session_started", "action", "user", "slot", "bot", "action", "user"]
     assert len(yishi["full"]) == 16 and yishi["unknown"] is None is rasa["unknown"]
@@ -65,3 +73,74 @@ def test_event_types_resolve_as_rasa_resolves_them(rasa_side):
     assert len(found["names"]) > 20 and found["after"] == found["before"]
     assert found["before"][-2:] == [None, "BotUttered"]  # the legacy "topic", an unknown name with a default
     assert found["events_after"] == found["events_before"] and len(found["events_before"]) > 10
+
+
+@pytest.fixture(scope="module")
+def long(rasa_side) -> dict:
+    """A 60-message conversation through the trained model and the real action server, turn by turn into Rasa's
+    SQLTrackerStore, Yishi's with its default window and Yishi's with a one-message window (rasa_side.py)."""
+    return rasa_side("long_conversation")
+
+
+WINDOWED = ("default", "one")
+
+
+def test_a_long_conversation_gets_every_reply_with_a_windowed_tracker_as_with_the_whole_session(long):
+    assert long["windows"] == {"default": settings.integer("YISHI_TRACKER_WINDOW"), "one": 1}
+    assert len(long["sent"]) == 60 and sum(text.startswith("/") for text in long["sent"]) >= 20
+    rasa = long["replies"]["rasa"]
+    assert all(rasa) and sum(any("buttons" in m for m in reply) for reply in rasa) >= 30
+    for name in WINDOWED:
+        for number, (ours, theirs) in enumerate(zip(long["replies"][name], rasa, strict=True)):
+            assert ours == theirs, (name, number, long["sent"][number])
+    # the English introduction after four button presses: the actions found the English message before them
+    assert long["sent"][10] == "I want to open a gym" and all(text.startswith("/") for text in long["sent"][11:15])
+    assert rasa[14][0]["text"].startswith("Opening a gym")
+    assert long["sent"][36] == "how do I open a restaurant" and all(text.startswith("/") for text in long["sent"][37:41])
+    assert rasa[40][0]["text"].startswith("Opening a restaurant")
+
+
+def test_a_windowed_turn_stores_every_event_once_as_rasas_store_does(long):
+    """Count, order, columns and contents (every action's policy and confidence among them) of the stored events."""
+    rasa = long["rows"]["rasa"]
+    assert len(rasa) > 500 and sum(row[0] == "session_started" for row in rasa) == 2
+    for name in WINDOWED:
+        rows = long["rows"][name]
+        assert len(rows) == len(rasa), name
+        for number, (ours, theirs) in enumerate(zip(rows, rasa, strict=True)):
+            assert ours[:3] == theirs[:3] and same_as_rasas(json.loads(ours[3]), json.loads(theirs[3])), (name, number)
+
+
+def test_turns_read_windows_and_every_other_read_the_whole_history(long):
+    for name in WINDOWED:
+        window, turns = long["windows"][name], long["turns"][name]
+        assert len(turns) == 59  # the first message starts the conversation: nothing to read
+        whole = [number for number, (built, stored) in enumerate(turns, start=1) if built >= stored]
+        # only the first messages of each session and the message whose session expired (31) read it whole
+        assert 31 in whole and set(whole) <= {*range(1, window + 1), 31, *range(32, 32 + window + 1)}, (name, turns)
+        reads, rasa = long["reads"][name], long["reads"]["rasa"]
+        assert len(reads["full"]["events"]) == len(rasa["full"]["events"]) == len(long["rows"]["rasa"])
+        assert all(same_as_rasas(o, t) for o, t in zip(reads["full"]["events"], rasa["full"]["events"], strict=True))
+        others = {key: value for key, value in reads["full"].items() if key not in ("events", "latest_event_time")}
+        assert others == {key: value for key, value in rasa["full"].items() if key not in ("events", "latest_event_time")}
+        assert len(reads["session"]) == len(rasa["session"]) > 250
+        assert all(same_as_rasas(o, t) for o, t in zip(reads["session"], rasa["session"], strict=True))
+        assert reads["session_slots"] == rasa["session_slots"] and rasa["session_slots"]["bundle"]
+    one = long["turns"]["one"]
+    assert max(built for built, _ in one[-20:]) < 70 < min(stored for _, stored in one[-20:])
+
+
+def test_every_rule_of_the_trained_model_fits_in_the_newest_message_of_any_window():
+    """RulePolicy predicts from the states since the latest message (a window starts at the action before its
+    oldest message, and the turn's own message comes after): rules that reach back further, conversation_start
+    rules, loops and rule-only slots would need a longer window (rasa_ext/tracker_store.py)."""
+    with tarfile.open(settings.path("YISHI_MODEL")) as model:
+        lookup = json.load(model.extractfile("components/train_RulePolicy0/rule_policy.json"))["lookup"]
+    rules = [json.loads(key) for key in lookup["rules"]]
+    assert len(rules) > 100
+    for states in rules:
+        assert all(state.get("prev_action") for state in states), states  # no conversation start
+        assert states[0]["prev_action"] == {"action_name": "action_listen"} and "user" in states[0], states
+        assert all(s["prev_action"] != {"action_name": "action_listen"} for s in states[1:]), states
+    assert not lookup["rules_for_loop_unhappy_path"] and not lookup["rule_only_slots"] and not lookup["rule_only_loops"]
+    assert settings.integer("YISHI_TRACKER_WINDOW") >= 1
