@@ -21,6 +21,7 @@ from ops import stack as stack_module
 from yishi import settings
 from yishi.rasa_client import RasaClient
 
+ARTIFACTS = settings.home() / "tests" / "artifacts"
 ANSWER = '/answer_question{"question":"has_licence","value":"yes"}'
 
 
@@ -268,6 +269,13 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
             time.sleep(1)
         with engine.connect() as db:
             kept = db.execute(sa.text("select count(*) from unanswered where at >= :t"), {"t": start}).scalar_one()
+        last_fallback = max([began - freeze_at[0] for began, o in sent if o == "fallback"] or [0.0])
+        figures = (f"20 visitors, 30 s, one Rasa server frozen at 15 s: {len(sent)} messages sent, {answered} answered, "
+                   f"{fallbacks} polite fallbacks (the last sent {last_fallback:+.1f} s from the freeze), "
+                   f"{len(late)} sent after +2 s all answered; in PostgreSQL: {counted} user events, "
+                   f"{kept} unanswered questions kept")
+        print(figures)
+        (ARTIFACTS / "city-load.txt").write_text(figures + "\n", encoding="utf-8")
         assert answered <= counted <= answered + fallbacks, (answered, counted, fallbacks)
         assert kept == fallbacks and counted + kept >= len(sent), (counted, kept, len(sent))
         # the console reads the same PostgreSQL: log in and find today's conversations
