@@ -1,10 +1,11 @@
 """`python -m rasa_ext.server run …`: Rasa's own command line, with Yishi's speedups installed first.
 
-Every Rasa server Yishi runs starts here (`make run`, the test stack, the benchmark), so the patches
-of rasa_ext.speedups, rasa_ext.strict (tracker store errors fail the turn, never a silent in-memory one),
-rasa_ext.model_loading (`PUT /model` loads off the event loop) and rasa_ext.tracker_store (a message from a channel
-reads a windowed tracker) are installed explicitly, before Rasa loads anything, and the heap is frozen once the model
-is loaded (an after_server_start listener on the whole server).
+Every Rasa server Yishi runs starts here (`make run`, the test stack, the benchmark), so the patches of
+rasa_ext.logs (tracebacks in the log without local variables: they held a password), rasa_ext.speedups,
+rasa_ext.strict (tracker store errors fail the turn, never a silent in-memory one), rasa_ext.model_loading
+(`PUT /model` loads off the event loop) and rasa_ext.tracker_store (a message from a channel reads a windowed
+tracker) are installed explicitly, before Rasa loads anything, and the heap is frozen once the model is loaded
+(an after_server_start listener on the whole server).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from . import model_loading, speedups, strict, tracker_store
+from . import logs, model_loading, speedups, strict, tracker_store
 
 
 def main() -> None:
+    logs.install()
     speedups.install()
     strict.install()
     model_loading.install()

@@ -318,3 +318,6 @@ def test_no_password_reaches_a_log(city, tmp_path_factory):
     for path in logs:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert REDIS_PASSWORD not in text and DATABASE_PASSWORD not in text, path
+    # the PostgreSQL restart above made turns fail: their tracebacks are logged, without the connection's locals
+    rasa_logs = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs if p.name.startswith("rasa-"))
+    assert "OperationalError" in rasa_logs

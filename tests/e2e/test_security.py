@@ -236,7 +236,8 @@ def console_rules(app) -> list:
 
 
 def concrete(rule, sender: str = "nobody") -> str:
-    path = rule.rule.replace("<slug>", "gym").replace("<sender_id>", sender).replace("<username>", TARGET)
+    path = rule.rule.replace("<slug>", "gym").replace("<sender_id>", sender).replace("<username>", TARGET) \
+        .replace("<form_name>", "materials").replace("<record_id>", "no_such_record")
     assert "<" not in path, f"{rule.rule}: a new URL variable, give it a value here"
     return path
 
@@ -718,6 +719,28 @@ def state_changes(live, labelled) -> dict[str, StateChange]:
         "staff.content.publish_staged": StateChange(
             "/staff/content/publish", form={"digest": ""}, done=409, who=EDITOR,
             unchanged=lambda live, staff: (_file_state(live.work / "catalogue.db"), _tree_state(live.work))),
+        "staff.content.save": StateChange(
+            f"/staff/content/edit/materials/{material}", form={"name": "安全测试改名"}, who=EDITOR,
+            unchanged=lambda live, staff: (_tree_state(live.work / "sources"), live.web_rows("select count(*) from audit_log"))),
+        "staff.content.create": StateChange(
+            "/staff/content/new/materials", form={"id": "sec_probe", "name": "安全测试"}, who=EDITOR,
+            unchanged=lambda live, staff: (_tree_state(live.work / "sources"), live.web_rows("select count(*) from audit_log"))),
+        "staff.ratings.assign": StateChange(
+            "/staff/ratings/owner", form={"id": "1", "owner": STAFF}, done=302,
+            unchanged=lambda live, staff: (live.web_rows("select * from ratings"), live.web_rows("select count(*) from audit_log"))),
+        "staff.ratings.advance": StateChange(
+            "/staff/ratings/status", form={"id": "1", "to": "rectified"}, done=302,
+            unchanged=lambda live, staff: (live.web_rows("select * from ratings"), live.web_rows("select count(*) from audit_log"))),
+        # accepted, training would start: only the refusals are probed
+        "staff.models.train": StateChange(
+            "/staff/models/train", form={},
+            unchanged=lambda live, staff: _tree_state(live.work / "results") if (live.work / "results").exists() else None),
+        "staff.models.promote": StateChange(
+            "/staff/models/promote", form={"digest": "0" * 12}, done=302,  # no candidate: nothing to make live
+            unchanged=lambda live, staff: (_tree_state(live.work), live.web_rows("select count(*) from audit_log"))),
+        "staff.models.rollback": StateChange(
+            "/staff/models/rollback", form={"model": "none.tar.gz"}, done=302,
+            unchanged=lambda live, staff: (_tree_state(live.work), live.web_rows("select count(*) from audit_log"))),
         "staff.quality.run": StateChange(
             "/staff/quality/run", form={}, done=302,
             unchanged=lambda live, staff: _tree_state(live.work / "results") if (live.work / "results").exists() else None),
