@@ -108,6 +108,8 @@ def compare(live: dict[str, Any], candidate: dict[str, Any]) -> dict[str, Any]:
 
 def _comparison() -> tuple[models.Model | None, models.Model | None, dict[str, Any] | None]:
     live, candidate = models.live(), models.candidate()
+    if candidate is not None and live is not None and candidate.digest == live.digest:
+        candidate = None  # it went live: nothing to compare or make live again
     if live is None or candidate is None:
         return live, candidate, None
     a, b = _load(retrain.results_of(_results(), live.digest)), _load(retrain.results_of(_results(), candidate.digest))

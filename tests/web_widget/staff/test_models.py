@@ -113,3 +113,11 @@ def test_training_is_refused_while_a_run_is_going(model_files, console_app, logg
                                    "steps": {"eval": "running"}})  # this very process stands for a running quality run
     answer = client.post("/staff/models/train", data={"csrf": csrf}, follow_redirects=True).get_data(as_text=True)
     assert "已经有训练或测试在运行" in answer and retrain.state(model_files) is None
+
+
+def test_a_candidate_that_went_live_is_not_offered_again(model_files, console_app, logged_in):
+    import shutil
+
+    shutil.copy2(models.candidate().path, models.live_path())  # as go_live leaves them
+    html = logged_in(console_app(RESULTS_DIR=str(model_files))).get("/staff/models").get_data(as_text=True)
+    assert 'id="promote"' not in html and 'id="comparison"' not in html and "现用模型" in html
