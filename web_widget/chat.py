@@ -120,6 +120,7 @@ def message():
         response.headers["Retry-After"] = "60"
         return response, 429
     safe = guard(text)
+    store.release()  # no database connection held while Rasa answers
     try:
         messages = rasa().send(sid, safe, deadline=deadline)
     except RasaBusy:
@@ -182,6 +183,7 @@ def history():
     if "sid" not in session or not current_app.config["RASA_JWT_SECRET"] \
             or tolerant(False, store.conversation_ended, session["sid"]):
         return _no_store(jsonify(turns=[], ratings={}))
+    store.release()
     try:
         events = rasa().tracker(session["sid"]).get("events") or []
     except RasaUnavailable:

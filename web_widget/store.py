@@ -130,6 +130,12 @@ def connection() -> Connection:
     return g.web_db
 
 
+def release() -> None:
+    """Give this request's connection back to the pool before waiting on something else (Rasa, a model load): a
+    worker's threads far outnumber the pool's connections. The next statement checks one out again."""
+    close()
+
+
 def close(_exc: BaseException | None = None) -> None:
     context = g.pop("web_db_context", None)
     g.pop("web_db", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ops.stack import free_port
@@ -141,3 +143,29 @@ def test_the_chat_answers_while_its_rate_limit_store_cannot_be_reached(mini_db, 
         assert response.status_code == 200 and response.json["messages"][0]["custom"]["type"] == "fallback"
     assert len(unanswered(app)) == 2
     assert "the web app's store is unavailable (allow skipped)" in caplog.text
+
+
+def test_no_database_connection_is_held_while_rasa_answers(mini_db, tmp_path):
+    """A worker runs dozens of threads and the pool holds a few connections: a chat waiting on Rasa (here a socket
+    that takes the connection and never answers, as a frozen server does) holds none."""
+    import socket
+    import time
+
+    from yishi import db as databases
+
+    frozen = socket.socket()
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(8)
+    app = create_app({"TESTING": True, "CATALOGUE_DB": str(mini_db), "WEB_DB": str(tmp_path / "web.db"),
+                      "RASA_URLS": [f"http://127.0.0.1:{frozen.getsockname()[1]}"], "CHAT_TIMEOUT_S": 2,
+                      "SECRET_KEY": "test"})
+    replies = []
+    waiting = threading.Thread(target=lambda: replies.append(app.test_client().post("/chat/message", json={"text": "你好"})))
+    try:
+        waiting.start()
+        time.sleep(0.8)
+        assert waiting.is_alive() and databases.engine(str(tmp_path / "web.db")).pool.checkedout() == 0
+        waiting.join(timeout=10)
+    finally:
+        frozen.close()
+    assert replies[0].status_code == 200 and replies[0].json["messages"][0]["custom"]["type"] == "fallback"

@@ -26,6 +26,7 @@ from catalogue.provenance import provenance
 from chattext import guard, normalize
 from yishi.rasa_client import RasaUnavailable
 
+from .. import store
 from ..chat import BadText, json_body, rasa, read_text
 from ..marks import json_api
 from .tracker import BENCH_PREFIX
@@ -129,6 +130,7 @@ def run():
     body = json_body()
     sender, safe = _sender(body.get("sender")), guard(text)
     client = rasa()
+    store.release()  # no database connection held while Rasa answers
     try:
         parse = client.parse(safe, sender)
         messages = client.send(sender, safe)

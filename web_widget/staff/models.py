@@ -156,6 +156,7 @@ def promote():
         flash("新模型有指标变差（" + "、".join(comparison["worse"]) + "）：如仍要上线，请写明理由。", "bad")
         return redirect(url_for(".page"))
     figures = {r["set"] + "·" + r["metric"]: r["candidate"] for r in comparison["rows"]}
+    store.release()  # loading into every Rasa server takes a while
     try:
         done = models.go_live(candidate.path, username, reason or "各项指标都没有变差", figures)
     except models.LoadFailed as exc:
@@ -177,6 +178,7 @@ def rollback():
         flash("找不到要回滚到的模型（可能已被清理）。", "bad")
         return redirect(url_for(".page"))
     reason = (request.form.get("reason") or "").strip()[:500] or "回滚"
+    store.release()
     try:
         done = models.go_live(chosen.path, username, reason, chosen.meta.get("figures"))
     except models.LoadFailed as exc:
