@@ -38,10 +38,6 @@ def url_of(place: str | Path, read_only: bool = False) -> str:
     return f"sqlite:///file:{file}?mode=ro&uri=true" if read_only else f"sqlite:///{file}"
 
 
-def is_sqlite(place: str | Path) -> bool:
-    return "://" not in str(place) or str(place).startswith("sqlite")
-
-
 def sqlite_file(place: str | Path) -> Path | None:
     """The file of a SQLite place, None for any other database."""
     text = str(place)
@@ -68,14 +64,6 @@ def engine(place: str | Path, read_only: bool = False) -> Engine:
                                         connect_args={"connect_timeout": 5})
             _engines[key] = made
     return made
-
-
-def dispose_all() -> None:
-    """Forget every engine (after a fork, or when a test removes its database)."""
-    with _lock:
-        for made in _engines.values():
-            made.dispose()
-        _engines.clear()
 
 
 def _sqlite_transactions(made: Engine) -> None:

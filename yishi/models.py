@@ -127,15 +127,6 @@ def load_everywhere(path: Path, urls: list[str] | None = None, timeout: float = 
     return done
 
 
-def running_model(url: str) -> str | None:
-    """The model file a Rasa server runs (its /status), or None when it does not answer."""
-    try:
-        answer = requests.get(f"{url}/status", headers=_auth(), timeout=10)
-        return answer.json().get("model_file") if answer.status_code == 200 else None
-    except (requests.RequestException, ValueError, LoadFailed):
-        return None
-
-
 def _replace_live(source: Path, meta: dict[str, Any], archive: bool = True) -> Path | None:
     """Keep the live model in the history, then put source in its place atomically; the history entry of the model
     that was live (None when there was none)."""

@@ -8,38 +8,11 @@ import time
 import urllib.parse
 import urllib.request
 
-import pytest
-
 from yishi.settings import home
 
 PROJECT = home()
 
 ARTIFACTS = PROJECT / "tests" / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def web_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("web")
-
-
-@pytest.fixture(scope="module")
-def web_url(stack, web_folder):
-    """The web app under gunicorn, as `make run` serves it, in front of the test stack."""
-    web = stack.start_web(workers=2, folder=web_folder,
-                          extra_env={"YISHI_KIOSK_COUNTDOWN_S": "2", "YISHI_SECRET_KEY": "browser-tests"})
-    yield web.url
-    web.process.terminate()
-    web.process.wait(timeout=10)
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
 
 
 def shot(page, name: str) -> None:

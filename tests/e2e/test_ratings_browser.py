@@ -7,34 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 from yishi.settings import home
 
 PROJECT = home()
 ARTIFACTS = PROJECT / "tests" / "artifacts"
 MOBILE = "15967128304"
-
-
-@pytest.fixture(scope="module")
-def web_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("web-ratings")
-
-
-@pytest.fixture(scope="module")
-def web_url(stack, web_folder):
-    web = stack.start_web(workers=2, folder=web_folder,
-                          extra_env={"YISHI_KIOSK_COUNTDOWN_S": "2", "YISHI_SECRET_KEY": "rating-browser-tests"})
-    yield web.url
-    web.process.terminate()
-    web.process.wait(timeout=10)
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    yield context.new_page()
-    context.close()
 
 
 def wait_for(page, expression: str, timeout_s: float = 15) -> None:

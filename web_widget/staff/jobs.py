@@ -84,15 +84,58 @@ def start(results: Path, by: str, model: Path, cases: Path, stories: Path) -> bo
     return True
 
 
+def evaluate_command(model: Path, cases: Path, out: Path, blind: Path | None = None) -> list[str]:
+    """`make eval`'s evaluation of a model, its eval.json written into the folder out."""
+    return [sys.executable, "-m", "ops.evaluate", "--model", str(model), "--cases", str(cases),
+            *(["--blind", str(blind)] if blind is not None else []), "--out", str(out / "eval.json")]
+
+
+def conversations_command(model: Path, stories: Path, out: Path) -> list[str]:
+    """The conversation tests (`rasa test core`) of a model, their report written into out/conversations."""
+    return [str(Path(sys.executable).with_name("rasa")), "test", "core", "--model", str(model), "--stories", str(stories),
+            "--out", str(out / "conversations"), "--quiet"]
+
+
 def steps(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     """The commands of STEPS, in order."""
-    python = sys.executable
-    return [
-        (STEPS[0], [python, "-m", "ops.evaluate", "--model", str(args.model), "--cases", str(args.cases),
-                    "--out", str(args.results / "eval.json")]),
-        (STEPS[1], [str(Path(python).with_name("rasa")), "test", "core", "--model", str(args.model),
-                    "--stories", str(args.stories), "--out", str(args.results / "conversations"), "--quiet"]),
-    ]
+    return [(STEPS[0], evaluate_command(args.model, args.cases, args.results)),
+            (STEPS[1], conversations_command(args.model, args.stories, args.results))]
+
+
+class Run:
+    """A background run as the console shows it: its state file (who, when, each step's state) rewritten at every
+    change, each step's output appended to its log."""
+
+    ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}  # the log staff read: fewer TensorFlow info lines
+
+    def __init__(self, results: Path, by: str, names: list[str], state_name: str = STATE, log_name: str = LOG):
+        results.mkdir(parents=True, exist_ok=True)
+        self.results, self.name = results, state_name
+        self.state = {"pid": os.getpid(), "by": by, "started": time.time(), "finished": None,
+                      "steps": {name: "waiting" for name in names}}
+        self.log = open(results / log_name, "w", encoding="utf-8")  # noqa: SIM115 - closed by finish()
+        write_state(results, self.state, state_name)
+
+    def mark(self, name: str, state: str) -> None:
+        self.state["steps"][name] = state
+        write_state(self.results, self.state, self.name)
+
+    def step(self, name: str, command: list[str]) -> bool:
+        """Run one step's command; whether it exited 0."""
+        self.mark(name, "running")
+        self.log.write(f"\n==> {name}: {' '.join(command)}\n")
+        self.log.flush()
+        done = subprocess.run(command, cwd=settings.home(), env={**os.environ, **self.ENV}, stdout=self.log,
+                              stderr=subprocess.STDOUT, check=False)
+        self.mark(name, "done" if done.returncode == 0 else f"failed ({done.returncode})")
+        return done.returncode == 0
+
+    def finish(self, ok: bool) -> int:
+        self.log.close()
+        self.state.update(finished=time.time(), ok=ok)
+        write_state(self.results, self.state, self.name)
+        return 0 if ok else 1
 
 
 def launch(module: str, arguments: list[str]) -> subprocess.Popen:
@@ -111,25 +154,11 @@ def main() -> int:
     parser.add_argument("--stories", type=Path, default=settings.path("YISHI_CONVERSATION_STORIES"))
     parser.add_argument("--by", default="")
     args = parser.parse_args()
-    args.results.mkdir(parents=True, exist_ok=True)
-    state = {"pid": os.getpid(), "by": args.by, "started": time.time(), "finished": None,
-             "steps": {name: "waiting" for name, _ in steps(args)}}
-    write_state(args.results, state)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}  # the log staff read: fewer TensorFlow info lines
+    run = Run(args.results, args.by, list(STEPS))
     ok = True
-    with open(args.results / LOG, "w", encoding="utf-8") as log:
-        for name, command in steps(args):
-            state["steps"][name] = "running"
-            write_state(args.results, state)
-            done = subprocess.run(command, cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  check=False)
-            state["steps"][name] = "done" if done.returncode == 0 else f"failed ({done.returncode})"
-            ok = ok and done.returncode == 0
-            write_state(args.results, state)
-    state["finished"] = time.time()
-    write_state(args.results, state)
-    return 0 if ok else 1
+    for name, command in steps(args):
+        ok = run.step(name, command) and ok
+    return run.finish(ok)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,71 +46,41 @@ def state(results: Path) -> dict | None:
     return jobs.run_state(results, STATE, LOG)
 
 
-def _evaluate(model: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "ops.evaluate", "--model", str(model), "--cases", str(settings.path("YISHI_EVAL_CASES")),
-            "--blind", str(settings.path("YISHI_EVAL_BLIND")), "--out", str(out / "eval.json")]
-
-
-def _conversations(model: Path, out: Path) -> list[str]:
-    return [str(Path(sys.executable).with_name("rasa")), "test", "core", "--model", str(model), "--stories",
-            str(settings.path("YISHI_CONVERSATION_STORIES")), "--out", str(out / "conversations"), "--quiet"]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=settings.path("YISHI_RESULTS_DIR"))
     parser.add_argument("--by", default="")
     args = parser.parse_args()
-    home = settings.home()
-    os.chdir(home)
-    run = {"pid": os.getpid(), "by": args.by, "started": time.time(), "finished": None,
-           "steps": {name: "waiting" for name in STEPS}}
-    jobs.write_state(args.results, run, STATE)
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    os.chdir(settings.home())
+    run = jobs.Run(args.results, args.by, list(STEPS), STATE, LOG)
     folder = models.candidate_dir()
     folder.mkdir(parents=True, exist_ok=True)
     candidate = folder / models.CANDIDATE
     candidate.unlink(missing_ok=True)
-    ok = True
-    with open(args.results / LOG, "w", encoding="utf-8") as log:
-        def step(name: str, command: list[str] | None) -> bool:
-            if command is None:
-                run["steps"][name] = "kept"  # results of this very model file are already there
-                jobs.write_state(args.results, run, STATE)
-                return True
-            run["steps"][name] = "running"
-            jobs.write_state(args.results, run, STATE)
-            log.write(f"\n==> {name}: {' '.join(command)}\n")
-            log.flush()
-            done = subprocess.run(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-            run["steps"][name] = "done" if done.returncode == 0 else f"failed ({done.returncode})"
-            jobs.write_state(args.results, run, STATE)
-            return done.returncode == 0
-
-        data = [str(settings.path("YISHI_NLU_DATA")), str(settings.path("YISHI_RASA_DATA_DIR") / "data")]
-        trained = step("train", [str(Path(sys.executable).with_name("rasa")), "train", "--config",
+    data = [str(settings.path("YISHI_NLU_DATA")), str(settings.path("YISHI_RASA_DATA_DIR") / "data")]
+    trained = run.step("train", [str(Path(sys.executable).with_name("rasa")), "train", "--config",
                                  str(settings.path("YISHI_BOT_CONFIG")), "--domain",
                                  str(settings.path("YISHI_RASA_DATA_DIR") / "domain"), "--data", *data, "--out", str(folder),
                                  "--fixed-model-name", models.CANDIDATE.removesuffix(".tar.gz"), "--quiet"])
-        ok = trained and candidate.exists()
-        if ok:
-            (folder / "candidate.json").write_text(json.dumps({"by": args.by, "trained": time.time()}, ensure_ascii=False),
-                                                   encoding="utf-8")
-            for who, model in (("candidate", candidate), ("live", models.live_path())):
-                out = results_of(args.results, models.digest(model))
-                kept = (out / "eval.json").exists() and (out / "conversations" / "story_report.json").exists()
-                out.mkdir(parents=True, exist_ok=True)
-                ok = step(f"eval_{who}", None if kept else _evaluate(model, out)) and ok
-                # rasa test core exits 1 when a story fails: that is a result to compare, not a broken run
-                step(f"conversations_{who}", None if kept else _conversations(model, out))
-        else:
-            for name in STEPS[1:]:
-                run["steps"][name] = "skipped"
-    run["finished"] = time.time()
-    run["ok"] = ok
-    jobs.write_state(args.results, run, STATE)
-    return 0 if ok else 1
+    if not (trained and candidate.exists()):
+        for name in STEPS[1:]:
+            run.mark(name, "skipped")
+        return run.finish(False)
+    (folder / "candidate.json").write_text(json.dumps({"by": args.by, "trained": time.time()}, ensure_ascii=False),
+                                           encoding="utf-8")
+    ok = True
+    for who, model in (("candidate", candidate), ("live", models.live_path())):
+        out = results_of(args.results, models.digest(model))
+        if (out / "eval.json").exists() and (out / "conversations" / "story_report.json").exists():
+            run.mark(f"eval_{who}", "kept")  # results of this very model file are already there
+            run.mark(f"conversations_{who}", "kept")
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        ok = run.step(f"eval_{who}", jobs.evaluate_command(model, settings.path("YISHI_EVAL_CASES"), out,
+                                                           settings.path("YISHI_EVAL_BLIND"))) and ok
+        # rasa test core exits 1 when a story fails: that is a result to compare, not a broken run
+        run.step(f"conversations_{who}", jobs.conversations_command(model, settings.path("YISHI_CONVERSATION_STORIES"), out))
+    return run.finish(ok)
 
 
 if __name__ == "__main__":

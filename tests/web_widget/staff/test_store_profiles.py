@@ -87,12 +87,14 @@ def test_a_failed_write_transaction_leaves_nothing_behind(workers):
         assert list(store.labels([10])) == [10]
 
 
-def test_the_city_profile_needs_no_sqlite_file(workers, tmp_path):
+def test_each_profile_keeps_the_store_where_its_settings_say(workers, tmp_path):
     profile, one, _ = workers
-    if profile == "city":
-        assert not (tmp_path / "web.db").exists()
-        with sa.create_engine(one.config["WEB_DB"]).connect() as db:
-            assert {"unanswered", "staff", "review_labels"} <= set(sa.inspect(db).get_table_names())
+    if profile == "embedded":
+        assert (tmp_path / "web.db").exists()
+        return
+    assert not (tmp_path / "web.db").exists()  # the city profile needs no SQLite file
+    with sa.create_engine(one.config["WEB_DB"]).connect() as db:
+        assert {"unanswered", "staff", "review_labels"} <= set(sa.inspect(db).get_table_names())
 
 
 def test_the_audit_trail_keeps_who_what_and_a_small_before_and_after(workers):
