@@ -64,3 +64,14 @@ def test_haproxy_accepts_the_balancer():
     result = subprocess.run([tool("haproxy"), "-c", "-f", str(DEPLOY / "haproxy.cfg")], capture_output=True, text=True,
                             timeout=60, env=env)
     assert result.returncode == 0 and "Configuration file is valid" in result.stdout + result.stderr, result.stderr
+
+
+def test_nginx_lets_go_of_an_idle_connection_before_gunicorn_does():
+    """A connection gunicorn closed while nginx still holds it in its pool fails the next chat message (nginx does
+    not retry a POST): nginx's idle limit must be the shorter one."""
+    from web_widget import gunicorn_conf
+
+    site = (DEPLOY / "nginx" / "yishi.conf").read_text(encoding="utf-8")
+    upstream = site.split("upstream yishi_web", 1)[1].split("}", 1)[0]
+    nginx_idle_s = int(re.search(r"keepalive_timeout\s+(\d+)s;", upstream).group(1))
+    assert nginx_idle_s < gunicorn_conf.keepalive

@@ -4,6 +4,8 @@ pinned to it; clients that dribble their headers do not starve the others."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -107,6 +109,26 @@ def test_clients_dribbling_their_headers_do_not_starve_the_others(two):
         stop.set()
         for thread in slow:
             thread.join(timeout=5)
+
+
+def test_an_idle_keep_alive_connection_still_takes_a_chat_message(two):
+    """The web app keeps an idle connection longer than a client or proxy waits between two messages (gunicorn's
+    default 2 s once dropped a message sent down a connection it was closing at that moment)."""
+    _, web = two
+    parts = urllib.parse.urlsplit(web.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    sockets = []
+    try:
+        for pause in (0.0, 3.0):
+            time.sleep(pause)
+            connection.request("POST", "/chat/message", body=json.dumps({"text": "你好"}),
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            assert response.status == 200 and json.loads(response.read())["messages"]
+            sockets.append(connection.sock)
+        assert sockets[0] is not None and sockets[1] is sockets[0]  # one connection, kept open through the pause
+    finally:
+        connection.close()
 
 
 def bundle_of(messages: list[dict]) -> dict | None:
