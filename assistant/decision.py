@@ -57,6 +57,8 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mappi
     ranking = _ranking(parse)
     top = ranking[0][0] if ranking else NLU_FALLBACK
     spotted = list(spotted)
+    if getattr(support, "topic_only", False) and support.topics:
+        return _topic_named(ranking, support.topics, support.shared)
     if top not in (NLU_FALLBACK, OUT_OF_SCOPE):
         slug = slug_of(top)
         if slug is None:
@@ -106,6 +108,19 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
         return None
     order = {name: index for index, (name, _) in enumerate(ranking)}
     ranked = sorted(members, key=lambda s: order.get(intent_name(s), len(order)))
+    return Decision("clarify", ranked[:MAX_CANDIDATES])
+
+
+def _topic_named(ranking: list[tuple[str, float]], members: list[str], shared: list[str]) -> Decision:
+    """A question that is a broad topic and nothing else (公积金咋个弄, 办社保, 户口的事想问下) is asked back among
+    the topic's bundles in the classifier's order, however sure the classifier is of one of them or that it is
+    no bundle at all: only the citizen knows which they mean. Two topics named (创业补贴) put the bundles both
+    hold first, and one such bundle that the classifier also ranks first is the answer."""
+    order = {name: index for index, (name, _) in enumerate(ranking)}
+    ranked = sorted(members, key=lambda s: (s not in shared, order.get(intent_name(s), len(order))))
+    top = ranking[0][0] if ranking else None
+    if len(members) == 1 or (len(shared) == 1 and top == intent_name(shared[0])):
+        return Decision("bundle", ranked[:1])
     return Decision("clarify", ranked[:MAX_CANDIDATES])
 
 

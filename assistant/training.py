@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .intents import SHOW_BUNDLE_ACTION, intent_name
+from .intents import OUT_OF_SCOPE, SHOW_BUNDLE_ACTION, intent_name
 
 TEMPLATES = Path(__file__).with_name("training_templates.yaml")
 Records = dict[str, dict[str, dict[str, Any]]]  # the catalogue's records, as catalogue.db.load gives them
@@ -37,15 +37,45 @@ def examples(slug: str, bundle: dict[str, Any], templates: dict[str, Any]) -> li
     return found
 
 
+NOT_A_PLACE = re.compile(r"许可|证|手续|登记|备案|注册|的|要|啥|咋|办|整|开|[A-Za-z]")
+# how the name of a place ends (健身房, 药店, 电影院, 小卖部, 服装档口, 兴趣班…)
+PLACE_ENDING = re.compile(r"(店|房|馆|院|所|城|厅|室|场|厂|行|部|铺|铺子|档口|亭|吧|机构|公寓|中心|学校|班|客栈|酒店|沙龙|俱乐部|超市|民宿)$")
+
+
+def places(bundle: dict[str, Any]) -> list[str]:
+    """A business bundle's own names for the place it opens (健身房, 私教工作室): aliases that are a noun, not an
+    act (开健身房) or a licence; none for a bundle that opens no place (no alias starts with 开)."""
+    aliases = bundle["aliases"]
+    if not any(alias.startswith("开") for alias in aliases):
+        return []
+    return [alias for alias in aliases
+            if 2 <= len(alias) <= 6 and PLACE_ENDING.search(alias) and not NOT_A_PLACE.search(alias)]
+
+
+def customer_questions(records: Records, templates: dict[str, Any]) -> list[str]:
+    """Hard negatives: a customer's questions about each kind of place a bundle opens (健身房几点关门)."""
+    found: list[str] = []
+    for slug, bundle in records["bundles"].items():
+        nouns = places(bundle)
+        if not nouns:
+            continue
+        rng = random.Random(zlib.crc32(b"customer " + slug.encode()))
+        patterns = rng.sample(templates["customer_patterns"], templates["customer_examples_per_bundle"])
+        found += [pattern.format(p=rng.choice(nouns)) for pattern in patterns]
+    return list(dict.fromkeys(found))
+
+
 def generate(records: Records, templates_path: Path = TEMPLATES) -> dict[str, dict[str, Any]]:
     """File name → YAML content: the domain's bundle intents, the NLU examples and the rules."""
     templates = yaml.safe_load(templates_path.read_text(encoding="utf-8"))
     bundles = records["bundles"]
+    negatives = customer_questions(records, templates)
     return {
         "domain/bundles.yml": {"version": "3.1", "intents": [intent_name(s) for s in bundles]},
         "data/bundles.yml": {"version": "3.1", "nlu": [
             {"intent": intent_name(s), "examples": "".join(f"- {e}\n" for e in examples(s, b, templates))}
-            for s, b in bundles.items()]},
+            for s, b in bundles.items()] + [
+            {"intent": OUT_OF_SCOPE, "examples": "".join(f"- {e}\n" for e in negatives)} for _ in negatives[:1]]},
         "data/bundle_rules.yml": {"version": "3.1", "rules": [
             {"rule": f"bundle {s}", "steps": [{"intent": intent_name(s)}, {"action": SHOW_BUNDLE_ACTION}]}
             for s in bundles]},

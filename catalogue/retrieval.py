@@ -23,6 +23,17 @@ MATERIAL_WEIGHT = 0.5
 HOMOPHONE_WEIGHT = 0.8
 LONGEST_WORD = 6
 GENERIC_SHARE = 0.3  # a word in more than this share of bundles (申请, 证明, 登记) supports none of them
+# Words that only ask how, where or what to bring (the frame of a question, not its subject): a question that is a
+# topic word and nothing but these (公积金咋个弄, 户口的事想问下, 办社保) names only the topic. Longest first.
+ASKING = sorted({
+    "请问", "请教", "问一下", "问下", "问哈", "咨询一下", "咨询", "了解一下", "了解", "想问", "打扰一下", "麻烦",
+    "你好", "您好", "老师", "谢谢", "我想", "我要", "想要", "我们", "我", "想", "要", "需要", "准备",
+    "怎么办理", "怎么办", "怎么弄", "怎么搞", "怎么", "咋个办", "咋个整", "咋个弄", "咋个", "咋办", "咋弄", "咋整", "咋",
+    "如何", "办理", "办", "弄", "整", "搞", "处理", "申请", "去哪里", "在哪里", "在哪", "哪里", "去哪", "找哪个",
+    "哪些", "什么", "啥子", "啥", "些", "手续", "流程", "材料", "证件", "东西", "事情", "事儿", "事", "方面", "问题",
+    "相关", "关于", "有关", "的", "了", "吗", "呢", "啊", "哦", "嘛", "呀", "吧", "一下", "下", "个", "点", "一些",
+    "这个", "那个", "这些", "该", "应该", "能", "可以", "帮我", "看看", "有没有",
+}, key=len, reverse=True)
 _cache: dict[int, tuple[Records, tuple[str, ...], dict[str, dict[str, float]], dict[tuple[str, ...], list[str]]]] = {}
 
 
@@ -76,12 +87,16 @@ def index(records: Records) -> tuple[tuple[str, ...], dict[str, dict[str, float]
 class Support(dict):
     """slug → how strongly the text's own words point at that bundle, best first; with `topics`, the
     bundles of the broad topics the text names (the catalogue's topics: 户口, 社保, 贷款…; in topic order,
-    each once), and `specific`, the support of the text with those topic words taken out."""
+    each once), `specific`, the support of the text with those topic words taken out, `topic_only` when the
+    text says nothing but the topic, and `shared`, the bundles in every topic named."""
 
-    def __init__(self, weights: dict[str, float], topics: list[str], specific: dict[str, float]) -> None:
+    def __init__(self, weights: dict[str, float], topics: list[str], specific: dict[str, float],
+                 topic_only: bool = False, shared: list[str] | None = None) -> None:
         super().__init__(weights)
         self.topics = topics
         self.specific = specific
+        self.topic_only = topic_only  # the text is its topic words and words that only ask (ASKING)
+        self.shared = shared or []  # with several topics named (创业补贴), the bundles every one of them holds
 
 
 def support(records: Records, text: str) -> Support | None:
@@ -96,7 +111,16 @@ def support(records: Records, text: str) -> Support | None:
         return Support(weights, [], weights)
     topic_words = {w for topic in named for w in topic["words"]}
     members = list(dict.fromkeys(slug for topic in named for slug in topic["bundles"]))
-    return Support(weights, members, _weights(records, text, leave_out=topic_words))
+    shared = [slug for slug in members if all(slug in topic["bundles"] for topic in named)] if len(named) > 1 else []
+    return Support(weights, members, _weights(records, text, leave_out=topic_words), _only(text, topic_words), shared)
+
+
+def _only(text: str, topic_words: set[str]) -> bool:
+    """Nothing in the text but topic words and words that only ask (ASKING)."""
+    rest = re.sub(r"[\W_]+", " ", text)
+    for word in sorted(topic_words, key=len, reverse=True) + ASKING:
+        rest = rest.replace(word, " ")
+    return not rest.strip()
 
 
 def _weights(records: Records, text: str, leave_out: set[str] = frozenset()) -> dict[str, float]:

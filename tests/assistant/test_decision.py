@@ -80,9 +80,9 @@ def test_words_pointing_strongly_at_one_bundle_are_asked_about_not_turned_away()
 class Topical(dict):
     """What catalogue.retrieval.support gives: weights, the named topics' bundles, the rest's weights."""
 
-    def __init__(self, weights, topics, specific):
+    def __init__(self, weights, topics, specific, topic_only=False, shared=()):
         super().__init__(weights)
-        self.topics, self.specific = topics, specific
+        self.topics, self.specific, self.topic_only, self.shared = topics, specific, topic_only, list(shared)
 
 
 def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
@@ -102,3 +102,24 @@ def test_a_sure_out_of_scope_is_not_overruled_by_a_bundle_word_in_the_text():
     bundle: no checklist. An unsure out of scope still lets the named bundle through."""
     assert decide(parse(("out_of_scope", 0.99), ("bundle_gym", 0.01)), ["gym"]) == Decision("fallback")
     assert decide(parse(("out_of_scope", 0.6), ("bundle_gym", 0.3)), ["gym"]) == Decision("bundle", ["gym"])
+
+
+def test_a_question_that_is_only_a_topic_is_asked_back_however_sure_the_classifier_is():
+    """公积金咋个弄: the classifier, trained on 公积金余额怎么查 as out of scope, is sure it is none of ours, or sure of
+    one bundle; only the citizen knows which of the topic's bundles they mean."""
+    fund = Topical({}, ["provident_fund_loan", "hire_employee", "retirement"], {}, topic_only=True)
+    sure_none = parse(("out_of_scope", 1.0), ("bundle_retirement", 0.0), ("bundle_provident_fund_loan", 0.0))
+    assert decide(sure_none, support=fund) == Decision("clarify", ["retirement", "provident_fund_loan", "hire_employee"])
+    sure_one = parse(("bundle_hire_employee", 0.95), ("bundle_retirement", 0.02))
+    assert decide(sure_one, support=fund) == Decision("clarify", ["hire_employee", "retirement", "provident_fund_loan"])
+    # more words than the topic (公积金余额怎么查): the classifier decides as before
+    assert decide(sure_none, support=Topical({}, fund.topics, {})) == Decision("fallback")
+
+
+def test_two_topics_named_put_the_bundles_both_hold_first():
+    """创业补贴: the start-up topic and the subsidy topic share one bundle; answered when the classifier agrees."""
+    both = Topical({}, ["childcare_subsidy", "senior_benefits", "personal_startup", "company_setup"], {},
+                   topic_only=True, shared=["personal_startup"])
+    assert decide(parse(("bundle_personal_startup", 0.9)), support=both) == Decision("bundle", ["personal_startup"])
+    unsure = parse(("nlu_fallback", 0.5), ("bundle_company_setup", 0.3), ("bundle_personal_startup", 0.1))
+    assert decide(unsure, support=both) == Decision("clarify", ["personal_startup", "company_setup", "childcare_subsidy"])

@@ -55,3 +55,18 @@ def test_no_training_example_is_a_held_out_text():
             trained |= {line.strip()[2:].strip().lower() for line in (block.get("examples") or "").splitlines()
                         if line.strip().startswith("- ")}
     assert len(held) > 900 and trained and not held & trained, sorted(held & trained)[:10]
+
+
+def test_a_customer_s_questions_about_a_place_a_bundle_opens_are_trained_as_out_of_scope(mini_records):
+    """健身房几点关门 shares the gym's word but is no bundle's business (issue 11, hard negatives): generated
+    from each business bundle's own names for its place, never from the act of opening one (开小店)."""
+    import copy
+
+    assert training.places(mini_records["bundles"]["shop"]) == []  # 开小店, 开个铺子: acts, no place
+    assert all(block["intent"] != "out_of_scope" for block in training.generate(mini_records)["data/bundles.yml"]["nlu"])
+    records = copy.deepcopy(mini_records)
+    records["bundles"]["shop"]["aliases"] += ["小店", "小店营业执照", "baby店"]
+    assert training.places(records["bundles"]["shop"]) == ["小店"]
+    assert training.places(records["bundles"]["baby"]) == []  # opens no place
+    nlu = {b["intent"]: b["examples"].splitlines() for b in training.generate(records)["data/bundles.yml"]["nlu"]}
+    assert len(nlu["out_of_scope"]) == 6 and all("小店" in line for line in nlu["out_of_scope"])

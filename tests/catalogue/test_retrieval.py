@@ -43,3 +43,11 @@ def test_a_named_topic_comes_with_its_bundles_and_the_support_without_its_words(
     found = retrieval.support(mini_records, "开个铺子要啥证件")
     assert found.topics == ["baby", "shop"] and set(found.specific) == {"shop"}
     assert retrieval.support(mini_records, "开个铺子").topics == []
+
+
+def test_a_text_of_only_a_topic_and_words_that_ask_is_marked_topic_only(mini_records):
+    for text in ("证件的事想问下", "证件咋个办", "请问 证件 要怎么弄？", "证件"):
+        assert retrieval.support(mini_records, text).topic_only, text
+    for text in ("开个铺子要啥证件", "证件丢了咋个办", "证件余额怎么查", "想问下"):
+        found = retrieval.support(mini_records, text)
+        assert found is not None and not found.topic_only, text

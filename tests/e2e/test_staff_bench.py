@@ -109,3 +109,11 @@ def test_the_bench_refuses_without_csrf_and_says_so_when_rasa_is_down(console, t
     client.csrf = re.search(r'data-csrf="([^"]+)"', client.get("/staff/bench").get_data(as_text=True)).group(1)
     response = bench(client, "开健身房")
     assert response.status_code == 503 and "make run" in response.json["error"]
+
+
+def test_a_question_of_only_a_broad_topic_is_asked_back_and_the_bench_says_why(console):
+    data = bench(console, "公积金的事想问一下").json
+    assert data["decision"]["kind"] == "clarify"
+    assert {b["bundle"] for b in data["decision"]["bundles"]} == {"provident_fund_loan", "hire_employee", "retirement"}
+    assert "大的方面" in data["decision"]["why"]
+    assert [m["custom"]["type"] for m in data["messages"] if "custom" in m] == ["clarify"]

@@ -83,16 +83,21 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
         "spotted": [{"bundle": s, "name": names.get(s, s)} for s in spotted],
         "support": None if support is None else [{"bundle": s, "name": names.get(s, s), "score": round(v, 2)}
                                                  for s, v in list(support.items())[:5]],
-        "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button),
+        "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button,
+                    bool(getattr(support, "topic_only", False) and support.topics)),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
 
 
-def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False) -> str:
+def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False,
+         topic_only: bool = False) -> str:
     """The rule of assistant/decision.py that made the decision, in words."""
     if button:
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
+    if topic_only:
+        return ("原文只说了一个大的方面（如“公积金”“户口”），除了问法没有别的词，不管分类器怎么判断，"
+                + ("都请群众在这个方面的几件事里选择。" if kind == "clarify" else "两个方面共有的这件事又是分类器的首选，直接回答。"))
     if kind == "intent":
         return f"识别为“{top}”（不是某一件事），按对话规则回答，不改变当前的“一件事”。"
     if top == NLU_FALLBACK:
