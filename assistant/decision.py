@@ -30,6 +30,9 @@ SUPPORTED_MINIMUM = 3.0
 SUPPORT_LEAD = 1.3
 NAMED_SUPPORT = 12.0
 NAMED_LEAD = 1.5
+# A candidate offered back needs at least this share of the best-supported bundle's support (我爸退休了我妈又去世
+# 了: 退休 and 去世 point at two bundles, 手续 faintly at many; only those two)
+CANDIDATE_SUPPORT_SHARE = 0.3
 # A question that names only a broad topic (户口的事, 社保咋个交: support.topics) is asked back among the
 # topic's bundles, even when the classifier is sure of one, unless its other words point at that one
 # at least this much (户口 alone: ask; 生娃上户口: answer).
@@ -85,7 +88,7 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
         return Decision("bundle", [best])
     confidence = {slug: conf for name, conf in others if (slug := slug_of(name))}
     ranked = [slug for slug, conf in confidence.items() if conf >= CANDIDATE_CONFIDENCE]
-    candidates = [s for s in ranked if support is None or s in support or s in spotted]
+    candidates = [s for s in ranked if support is None or s in spotted or _supported(support, s, CANDIDATE_SUPPORT_SHARE)]
     if len(spotted) == 1 and (not candidates or candidates[0] == spotted[0]):
         return Decision("bundle", spotted)
     if len(spotted) >= 2:
@@ -93,17 +96,17 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
     if len(candidates) >= 2:
         return Decision("clarify", candidates[:MAX_CANDIDATES])
     lone = candidates[0] if candidates else best if best and not (support or {}) else None
-    if lone and confidence.get(lone, 0.0) >= LONE_CANDIDATE_CONFIDENCE:
-        return Decision("clarify", [lone])
+    if lone and (confidence.get(lone, 0.0) >= LONE_CANDIDATE_CONFIDENCE or next(iter(support or {}), None) == lone):
+        return Decision("clarify", [lone])  # a candidate the text also supports best is asked about
     return _named_by_text(support) or Decision("fallback")
 
 
 def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
                 support: Mapping[str, float] | None) -> Decision | None:
     """Ask back among a broad topic's bundles (classifier's order) when the text names the topic and
-    nothing in it points at the classifier's choice; support carries `topics` and `specific`
-    (catalogue.retrieval.Support)."""
-    members = getattr(support, "topics", None)
+    nothing in it points at the classifier's choice; with several topics named, among the bundles they all
+    hold. support carries `topics`, `shared` and `specific` (catalogue.retrieval.Support)."""
+    members = getattr(support, "shared", None) or getattr(support, "topics", None)
     if spotted or not members or getattr(support, "specific", {}).get(slug, 0.0) >= TOPIC_SPECIFIC:
         return None
     order = {name: index for index, (name, _) in enumerate(ranking)}
@@ -114,14 +117,19 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
 def _topic_named(ranking: list[tuple[str, float]], members: list[str], shared: list[str]) -> Decision:
     """A question that is a broad topic and nothing else (公积金咋个弄, 办社保, 户口的事想问下) is asked back among
     the topic's bundles in the classifier's order, however sure the classifier is of one of them or that it is
-    no bundle at all: only the citizen knows which they mean. Two topics named (创业补贴) put the bundles both
-    hold first, and one such bundle that the classifier also ranks first is the answer."""
+    no bundle at all: only the citizen knows which they mean. Two topics named (创业补贴, 老人的补贴) narrow it to
+    the bundles both hold; one such bundle that the classifier also ranks first is the answer."""
     order = {name: index for index, (name, _) in enumerate(ranking)}
-    ranked = sorted(members, key=lambda s: (s not in shared, order.get(intent_name(s), len(order))))
+    ranked = sorted(shared or members, key=lambda s: order.get(intent_name(s), len(order)))
     top = ranking[0][0] if ranking else None
     if len(members) == 1 or (len(shared) == 1 and top == intent_name(shared[0])):
         return Decision("bundle", ranked[:1])
     return Decision("clarify", ranked[:MAX_CANDIDATES])
+
+
+def _supported(support: Mapping[str, float], slug: str, share: float) -> bool:
+    """The text supports slug, at least `share` of what it gives the best-supported bundle."""
+    return support.get(slug, 0.0) > 0.0 and support.get(slug, 0.0) >= share * max(support.values(), default=0.0)
 
 
 def _leads(support: Mapping[str, float] | None, slug: str, lead: float, minimum: float) -> bool:

@@ -116,10 +116,30 @@ def test_a_question_that_is_only_a_topic_is_asked_back_however_sure_the_classifi
     assert decide(sure_none, support=Topical({}, fund.topics, {})) == Decision("fallback")
 
 
-def test_two_topics_named_put_the_bundles_both_hold_first():
-    """创业补贴: the start-up topic and the subsidy topic share one bundle; answered when the classifier agrees."""
+def test_two_topics_named_narrow_to_the_bundles_both_hold():
+    """创业补贴: the start-up topic and the subsidy topic share one bundle; answered when the classifier agrees,
+    else asked about. 老人失能了有补贴不 (not only topic words): asked about the shared one, not every subsidy."""
     both = Topical({}, ["childcare_subsidy", "senior_benefits", "personal_startup", "company_setup"], {},
                    topic_only=True, shared=["personal_startup"])
     assert decide(parse(("bundle_personal_startup", 0.9)), support=both) == Decision("bundle", ["personal_startup"])
     unsure = parse(("nlu_fallback", 0.5), ("bundle_company_setup", 0.3), ("bundle_personal_startup", 0.1))
-    assert decide(unsure, support=both) == Decision("clarify", ["personal_startup", "company_setup", "childcare_subsidy"])
+    assert decide(unsure, support=both) == Decision("clarify", ["personal_startup"])
+    elderly = Topical({"senior_benefits": 5.5}, ["childcare_subsidy", "senior_benefits", "personal_startup", "retirement"],
+                      {}, shared=["senior_benefits"])
+    sure = parse(("bundle_childcare_subsidy", 0.7), ("bundle_personal_startup", 0.1), ("bundle_senior_benefits", 0.1))
+    assert decide(sure, support=elderly) == Decision("clarify", ["senior_benefits"])
+
+
+def test_a_candidate_offered_back_needs_a_fair_share_of_the_text_s_support():
+    """我爸退休了我妈又去世了，好多手续: 退休 and 去世 point at two bundles, 手续 faintly at many others."""
+    unsure = parse(("nlu_fallback", 0.5), ("bundle_retirement", 0.3), ("bundle_veteran", 0.15), ("bundle_after_death", 0.1))
+    support = {"retirement": 9.0, "after_death": 8.0, "veteran": 1.9, "company_setup": 1.9}
+    assert decide(unsure, support=support) == Decision("clarify", ["retirement", "after_death"])
+
+
+def test_a_lone_candidate_the_text_supports_best_is_asked_about_even_when_the_classifier_is_faint():
+    unsure = parse(("nlu_fallback", 0.5), ("bundle_listing_compliance", 0.12), ("bundle_medical_reimbursement", 0.1))
+    support = {"listing_compliance": 5.7, "company_migration": 3.8, "medical_reimbursement": 0.9}
+    assert decide(unsure, support=support) == Decision("clarify", ["listing_compliance"])
+    # the same faint candidate without the text's support is not offered
+    assert decide(unsure, support={"company_migration": 3.8, "listing_compliance": 1.0}) == Decision("fallback")
