@@ -39,7 +39,8 @@ def examples(slug: str, bundle: dict[str, Any], templates: dict[str, Any]) -> li
 
 NOT_A_PLACE = re.compile(r"许可|证|手续|登记|备案|注册|的|要|啥|咋|办|整|开|[A-Za-z]")
 # how the name of a place ends (健身房, 药店, 电影院, 小卖部, 服装档口, 兴趣班…)
-PLACE_ENDING = re.compile(r"(店|房|馆|院|所|城|厅|室|场|厂|行|部|铺|铺子|档口|亭|吧|机构|公寓|中心|学校|班|客栈|酒店|沙龙|俱乐部|超市|民宿)$")
+PLACE_ENDING = re.compile(
+    r"(店|房|馆|院|所|城|厅|室|场|厂|行|部|铺|铺子|档口|亭|吧|机构|公寓|中心|学校|班|客栈|酒店|沙龙|俱乐部|超市|民宿)$")
 
 
 def places(bundle: dict[str, Any]) -> list[str]:
