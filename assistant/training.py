@@ -70,13 +70,14 @@ def generate(records: Records, templates_path: Path = TEMPLATES) -> dict[str, di
     """File name → YAML content: the domain's bundle intents, the NLU examples and the rules."""
     templates = yaml.safe_load(templates_path.read_text(encoding="utf-8"))
     bundles = records["bundles"]
+    nlu = [{"intent": intent_name(s), "examples": "".join(f"- {e}\n" for e in examples(s, b, templates))}
+           for s, b in bundles.items()]
     negatives = customer_questions(records, templates)
+    if negatives:  # Rasa refuses an intent block without examples
+        nlu.append({"intent": OUT_OF_SCOPE, "examples": "".join(f"- {e}\n" for e in negatives)})
     return {
         "domain/bundles.yml": {"version": "3.1", "intents": [intent_name(s) for s in bundles]},
-        "data/bundles.yml": {"version": "3.1", "nlu": [
-            {"intent": intent_name(s), "examples": "".join(f"- {e}\n" for e in examples(s, b, templates))}
-            for s, b in bundles.items()] + [
-            {"intent": OUT_OF_SCOPE, "examples": "".join(f"- {e}\n" for e in negatives)} for _ in negatives[:1]]},
+        "data/bundles.yml": {"version": "3.1", "nlu": nlu},
         "data/bundle_rules.yml": {"version": "3.1", "rules": [
             {"rule": f"bundle {s}", "steps": [{"intent": intent_name(s)}, {"action": SHOW_BUNDLE_ACTION}]}
             for s in bundles]},

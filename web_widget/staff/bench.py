@@ -96,8 +96,9 @@ def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], butt
     if button:
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
     if topic_only:
+        chosen_one = "这个方面只有这一件事，或几个方面共有的这一件事又是分类器的首选，直接回答。"
         return ("原文只说了一个大的方面（如“公积金”“户口”），除了问法没有别的词，不管分类器怎么判断，"
-                + ("都请群众在这个方面的几件事里选择。" if kind == "clarify" else "两个方面共有的这件事又是分类器的首选，直接回答。"))
+                + ("都请群众在这个方面的几件事里选择。" if kind == "clarify" else chosen_one))
     if kind == "intent":
         return f"识别为“{top}”（不是某一件事），按对话规则回答，不改变当前的“一件事”。"
     if top == NLU_FALLBACK:
