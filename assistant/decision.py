@@ -60,7 +60,7 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mappi
     ranking = _ranking(parse)
     top = ranking[0][0] if ranking else NLU_FALLBACK
     spotted = list(spotted)
-    if getattr(support, "topic_only", False) and support.topics:
+    if getattr(support, "topic_only", False):
         return _topic_named(ranking, support.topics, support.shared)
     if top not in (NLU_FALLBACK, OUT_OF_SCOPE):
         slug = slug_of(top)
@@ -88,7 +88,7 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
         return Decision("bundle", [best])
     confidence = {slug: conf for name, conf in others if (slug := slug_of(name))}
     ranked = [slug for slug, conf in confidence.items() if conf >= CANDIDATE_CONFIDENCE]
-    candidates = [s for s in ranked if support is None or s in spotted or _supported(support, s, CANDIDATE_SUPPORT_SHARE)]
+    candidates = [s for s in ranked if support is None or s in spotted or _supported(support, s)]
     if len(spotted) == 1 and (not candidates or candidates[0] == spotted[0]):
         return Decision("bundle", spotted)
     if len(spotted) >= 2:
@@ -109,9 +109,7 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
     members = getattr(support, "shared", None) or getattr(support, "topics", None)
     if spotted or not members or getattr(support, "specific", {}).get(slug, 0.0) >= TOPIC_SPECIFIC:
         return None
-    order = {name: index for index, (name, _) in enumerate(ranking)}
-    ranked = sorted(members, key=lambda s: order.get(intent_name(s), len(order)))
-    return Decision("clarify", ranked[:MAX_CANDIDATES])
+    return Decision("clarify", _in_classifier_order(ranking, members)[:MAX_CANDIDATES])
 
 
 def _topic_named(ranking: list[tuple[str, float]], members: list[str], shared: list[str]) -> Decision:
@@ -119,17 +117,23 @@ def _topic_named(ranking: list[tuple[str, float]], members: list[str], shared: l
     the topic's bundles in the classifier's order, however sure the classifier is of one of them or that it is
     no bundle at all: only the citizen knows which they mean. Two topics named (创业补贴, 老人的补贴) narrow it to
     the bundles both hold; one such bundle that the classifier also ranks first is the answer."""
-    order = {name: index for index, (name, _) in enumerate(ranking)}
-    ranked = sorted(shared or members, key=lambda s: order.get(intent_name(s), len(order)))
+    ranked = _in_classifier_order(ranking, shared or members)
     top = ranking[0][0] if ranking else None
     if len(members) == 1 or (len(shared) == 1 and top == intent_name(shared[0])):
         return Decision("bundle", ranked[:1])
     return Decision("clarify", ranked[:MAX_CANDIDATES])
 
 
-def _supported(support: Mapping[str, float], slug: str, share: float) -> bool:
-    """The text supports slug, at least `share` of what it gives the best-supported bundle."""
-    return support.get(slug, 0.0) > 0.0 and support.get(slug, 0.0) >= share * max(support.values(), default=0.0)
+def _in_classifier_order(ranking: list[tuple[str, float]], slugs: list[str]) -> list[str]:
+    """slugs ordered as the classifier ranked their intents (unranked ones last, in their own order)."""
+    order = {name: index for index, (name, _) in enumerate(ranking)}
+    return sorted(slugs, key=lambda slug: order.get(intent_name(slug), len(order)))
+
+
+def _supported(support: Mapping[str, float], slug: str) -> bool:
+    """The text supports slug, at least CANDIDATE_SUPPORT_SHARE of what it gives the best-supported bundle."""
+    value = support.get(slug, 0.0)
+    return value > 0.0 and value >= CANDIDATE_SUPPORT_SHARE * max(support.values(), default=0.0)
 
 
 def _leads(support: Mapping[str, float] | None, slug: str, lead: float, minimum: float) -> bool:

@@ -95,7 +95,7 @@ class Support(dict):
         super().__init__(weights)
         self.topics = topics
         self.specific = specific
-        self.topic_only = topic_only  # the text is its topic words and words that only ask (ASKING)
+        self.topic_only = topic_only  # a topic named, and nothing else but words that only ask (ASKING)
         self.shared = shared or []  # with several topics named (创业补贴), the bundles every one of them holds
 
 

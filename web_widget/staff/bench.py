@@ -84,7 +84,7 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
         "support": None if support is None else [{"bundle": s, "name": names.get(s, s), "score": round(v, 2)}
                                                  for s, v in list(support.items())[:5]],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button,
-                    bool(getattr(support, "topic_only", False) and support.topics)),
+                    getattr(support, "topic_only", False)),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
