@@ -123,15 +123,16 @@ class WalSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         windowed = None
+        turn = in_turn.get() and not fetch_events_from_all_sessions
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            if self.window > 0 and in_turn.get() and not fetch_events_from_all_sessions:
+            if self.window > 0 and turn:
                 windowed = self._windowed_events(query, self.window)
             events = windowed if windowed is not None else [
                 json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-            if windowed is not None:
+            if turn:  # the turn's save stores what comes after these (a whole session's too: no count query)
                 setattr(tracker, BUILT_FROM, len(tracker.events))
             return tracker
         return None
@@ -230,7 +231,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
             return None
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
-        """The tracker's events the database does not hold yet. A windowed tracker (see _retrieve) knows how many of
+        """The tracker's events the database does not hold yet. A turn's tracker (see _retrieve) knows how many of
         its events came from the database; any other holds the whole session, whose stored events are counted (Rasa's
         way)."""
         stored = getattr(tracker, BUILT_FROM, None)

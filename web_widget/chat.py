@@ -114,8 +114,8 @@ def message():
     sid = session_id()
     ip = request.remote_addr or "unknown"
     # the rate limit fails open while its store is down: Rasa's own cap on chats in flight still holds
-    if not (tolerant(True, store.allow, f"s:{sid}", current_app.config["RATE_PER_SESSION"])
-            and tolerant(True, store.allow, f"ip:{ip}", current_app.config["RATE_PER_IP"])):
+    if not tolerant(True, store.allow_all, [(f"s:{sid}", current_app.config["RATE_PER_SESSION"]),
+                                            (f"ip:{ip}", current_app.config["RATE_PER_IP"])]):
         response = jsonify(error="您发送得太快了，请稍等一分钟再试。")
         response.headers["Retry-After"] = "60"
         return response, 429
@@ -165,8 +165,8 @@ def _rate(rating: ratings.Rating):
     if not sid or store.conversation_ended(sid):
         return jsonify(error="这段对话已经结束，无法再评价。"), 403
     ip = request.remote_addr or "unknown"
-    if not (store.allow(f"rating:s:{sid}", current_app.config["RATE_PER_SESSION"])
-            and store.allow(f"rating:ip:{ip}", current_app.config["RATE_PER_IP"])):
+    if not store.allow_all([(f"rating:s:{sid}", current_app.config["RATE_PER_SESSION"]),
+                            (f"rating:ip:{ip}", current_app.config["RATE_PER_IP"])]):
         response = jsonify(error="您提交得太快了，请稍等一分钟再试。")
         response.headers["Retry-After"] = "60"
         return response, 429

@@ -212,27 +212,43 @@ def labels(event_ids: list[int]) -> dict[int, dict]:
     return {r[0]: {"intent": r[1], "username": r[2], "at": r[3]} for r in rows}
 
 
-# Redis: drop the hits older than the window, refuse at the limit, else count this one; atomic in one script
+# Redis: for every key drop the hits older than the window; refuse when any key is at its limit, else count this hit
+# on every key; atomic in one script. ARGV: now, window, a unique member, then each key's limit
 _ALLOW = """
-redis.call('zremrangebyscore', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('zadd', KEYS[1], ARGV[1], ARGV[4])
-redis.call('expire', KEYS[1], math.ceil(tonumber(ARGV[2])))
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('zremrangebyscore', key, '-inf', now - window)
+  if redis.call('zcard', key) >= tonumber(ARGV[3 + i]) then return 0 end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('zadd', key, now, ARGV[3])
+  redis.call('expire', key, math.ceil(window))
+end
 return 1
 """
 
 
 def allow(key: str, limit: int, window_s: float = 60.0) -> bool:
     """Count one hit for key; False when key already had `limit` hits in the window."""
+    return allow_all([(key, limit)], window_s)
+
+
+def allow_all(limits: list[tuple[str, int]], window_s: float = 60.0) -> bool:
+    """One hit on several keys at once (a chat message: its session's and its address's), in one transaction:
+    False, counting nothing, when any key already had its limit of hits in the window."""
     now = time.time()
     shared = _redis()
     if shared is not None:
-        return shared.eval(_ALLOW, 1, f"yishi:hits:{key}", now, window_s, limit, uuid.uuid4().hex) == 1
+        keys = [f"yishi:hits:{key}" for key, _ in limits]
+        return shared.eval(_ALLOW, len(keys), *keys, now, window_s, uuid.uuid4().hex,
+                           *(limit for _, limit in limits)) == 1
     with writing("yishi-web-hits"):
         _sql("delete from hits where at < :old", {"old": now - window_s})
-        if _sql("select count(*) from hits where key = :key", {"key": key}).scalar_one() >= limit:
-            return False
-        _sql("insert into hits (key, at) values (:key, :at)", {"key": key, "at": now})
+        for key, limit in limits:
+            if _sql("select count(*) from hits where key = :key", {"key": key}).scalar_one() >= limit:
+                return False
+        for key, _ in limits:
+            _sql("insert into hits (key, at) values (:key, :at)", {"key": key, "at": now})
     return True
 
 

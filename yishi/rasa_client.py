@@ -128,6 +128,27 @@ def health(urls: list[str]) -> Health:
         return _health[key]
 
 
+KEEP_IDLE_S = 4.0  # a kept connection idle longer is closed, not reused: below every server's keep-alive (Sanic's
+# default 5 s; Rasa's server 120 s, HAProxy's client timeout 30 s), so no server closes one as a message goes out on it
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's HTTP session: its connection to each server kept alive between messages (a new connection per
+    message cost the web app about as much as the rest of its handler, py-spy). A connection the server has closed
+    is noticed by urllib3 before reuse and replaced. Rasa is on the internal network: no proxy from the
+    environment (requests would look one up for every request)."""
+    now = time.monotonic()
+    session = getattr(_local, "session", None)
+    if session is None or now - _local.used > KEEP_IDLE_S:
+        if session is not None:
+            session.close()
+        session = _local.session = requests.Session()
+        session.trust_env = False
+    _local.used = now
+    return session
+
+
 @dataclass(frozen=True)
 class RasaClient:
     urls: list[str]
@@ -152,7 +173,8 @@ class RasaClient:
 
     def _call(self, method: str, url: str, timeout: float | None, **kwargs: Any) -> Any:
         try:
-            answer = requests.request(method, url, timeout=timeout or self.timeout, **kwargs)
+            answer = _session().request(method, url, timeout=timeout or self.timeout, **kwargs)
+            _local.used = time.monotonic()
             answer.raise_for_status()
             return answer.json()
         except requests.Timeout as exc:

@@ -1,10 +1,14 @@
-"""The Rasa client's limit per server: places in flight, a waiting room of the same size, the deadline."""
+"""The Rasa client's limit per server: places in flight, a waiting room of the same size, the deadline; and its
+kept-alive connections."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from yishi import rasa_client
 from yishi.rasa_client import WAITING, _Gate
 
 
@@ -29,3 +33,55 @@ def test_a_passed_deadline_gets_no_place_even_when_one_is_free():
     gate = _Gate(1)
     assert gate.enter(time.monotonic() - 1) is True  # a free place is taken without waiting
     assert gate.enter(time.monotonic() - 1) is False
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    """A keep-alive HTTP/1.1 server answering the REST webhook with one message, noting each connection's port."""
+
+    protocol_version = "HTTP/1.1"
+    ports: list[int] = []
+    hang_up = False  # close the connection after answering, without saying so (as a server whose keep-alive ran out)
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.ports.append(self.client_address[1])
+        body = json.dumps([{"text": "ok"}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = self.hang_up
+
+    def log_message(self, *_):
+        pass
+
+
+def _serve(port: int = 0) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_messages_of_one_thread_share_a_kept_connection_until_it_idles_or_the_server_closes_it(monkeypatch):
+    monkeypatch.setattr(rasa_client, "KEEP_IDLE_S", 0.5)
+    monkeypatch.setattr(rasa_client, "_local", threading.local())
+    _Webhook.ports, _Webhook.hang_up = [], False
+    server = _serve()
+    client = rasa_client.RasaClient([f"http://127.0.0.1:{server.server_address[1]}"])
+    try:
+        for _ in range(3):
+            assert client.send("a", "你好") == [{"text": "ok"}]
+        assert len(set(_Webhook.ports)) == 1  # one connection for three messages
+        time.sleep(0.7)
+        assert client.send("a", "你好") == [{"text": "ok"}]
+        assert len(set(_Webhook.ports)) == 2  # idle too long: a new one
+        _Webhook.hang_up = True
+        assert client.send("a", "你好") == [{"text": "ok"}]  # the server closes this one after answering
+        _Webhook.hang_up = False
+        time.sleep(0.1)
+        assert client.send("a", "你好") == [{"text": "ok"}]  # not a failure: a new connection
+        assert len(set(_Webhook.ports)) == 3
+    finally:
+        server.shutdown()
+        server.server_close()

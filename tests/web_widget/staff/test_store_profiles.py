@@ -36,6 +36,20 @@ def test_a_rate_limit_is_shared_by_every_worker_and_exact_under_a_burst(workers)
     assert allowed(one, "s:other", 5)  # another key has its own count
 
 
+def test_a_hit_on_several_keys_counts_on_all_of_them_or_on_none(workers):
+    _, one, two = workers
+    with one.app_context():
+        assert store.allow_all([("s:a", 2), ("ip:x", 3)])
+        assert store.allow_all([("s:b", 2), ("ip:x", 3)])
+        assert store.allow_all([("s:a", 2), ("ip:x", 3)])
+        assert not store.allow_all([("s:c", 2), ("ip:x", 3)])  # the address is at its limit: s:c is not counted
+    with two.app_context():
+        assert not store.allow_all([("s:a", 2), ("ip:y", 3)])  # the session is at its limit: ip:y is not counted
+        assert store.allow_all([("s:c", 2), ("ip:y", 3)]) and store.allow_all([("s:c", 2), ("ip:y", 3)])
+        assert store.allow_all([("s:d", 2), ("ip:y", 3)])
+        assert not store.allow_all([("s:d", 2), ("ip:y", 3)])
+
+
 def test_a_staff_session_opened_on_one_worker_is_known_to_the_other_and_ends_everywhere(workers, login):
     profile, one, two = workers
     with one.app_context():
