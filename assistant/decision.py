@@ -37,6 +37,10 @@ CANDIDATE_SUPPORT_SHARE = 0.3
 # topic's bundles, even when the classifier is sure of one, unless its other words point at that one
 # at least this much (户口 alone: ask; 生娃上户口: answer).
 TOPIC_SPECIFIC = 1.0
+# ... unless the classifier is this sure of its choice and the question says more than the topic (娃儿刚生下来，
+# 上户口和买医保咋个弄: newborn 0.94; 户口 and 医保 name topics, the catalogue has no word for 娃儿刚生). Same parses, both
+# held-out sets: 7 bundle questions answered instead of asked back, no other decision changed.
+TOPIC_SURE = 0.9
 
 
 @dataclass
@@ -108,6 +112,8 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
     hold. support carries `topics`, `shared` and `specific` (catalogue.retrieval.Support)."""
     members = getattr(support, "shared", None) or getattr(support, "topics", None)
     if spotted or not members or getattr(support, "specific", {}).get(slug, 0.0) >= TOPIC_SPECIFIC:
+        return None
+    if ranking and ranking[0][1] >= TOPIC_SURE:
         return None
     return Decision("clarify", _in_classifier_order(ranking, members)[:MAX_CANDIDATES])
 

@@ -118,3 +118,29 @@ def normalize(text: str) -> str:
 def is_english(text: str) -> bool:
     """A question written in English: Latin words and no Chinese character (Chinese-English mixes are Chinese)."""
     return not re.search(r"[\u3400-\u9fff]", text) and len(re.findall(r"[A-Za-z]", text)) >= 3
+
+
+# Words of courtesy around a question (请问…谢谢, as older citizens write to the hall): they say nothing about which
+# bundle is meant, but the classifier read them as greet or thank and a polite question fell back or was asked
+# back (blind sets: the elderly style 86.7 % top-1, 76.7 % direct). The tokenizer leaves them out when the
+# message says something else as well; a message of courtesy only (你好, 谢谢你) keeps them.
+COURTESY = frozenset({"请问", "你好", "您好", "谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "麻烦", "劳驾", "打扰",
+                      "hi", "hello", "please", "thanks", "thank"})
+# what goes with a courtesy word right after it (谢谢 你, 麻烦 您 了, 打扰 一下, thank you)
+_COURTESY_TAIL = frozenset({"你", "您", "了", "啦", "啊", "呀", "一下", "you"})
+_WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+
+
+def content_words(words: list[str]) -> list[int]:
+    """The positions of the words that are not courtesy (normalised words, as the tokenizer has them); every
+    position when fewer than two words would be left."""
+    kept, after_courtesy = [], False
+    for index, word in enumerate(words):
+        if word in COURTESY or (after_courtesy and word in _COURTESY_TAIL):
+            after_courtesy = True
+            continue
+        after_courtesy = False
+        kept.append(index)
+    if sum(1 for index in kept if _WORD.search(words[index])) < 2:
+        return list(range(len(words)))
+    return kept

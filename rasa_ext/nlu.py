@@ -1,4 +1,5 @@
-"""A jieba tokenizer that first normalises the text (繁體, full-width) and drops whitespace tokens."""
+"""A jieba tokenizer that first normalises the text (繁體, full-width) and drops whitespace tokens, and the words of
+courtesy around a question (chattext.content_words)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
-from chattext import normalize
+from chattext import content_words, normalize
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -22,4 +23,5 @@ class NormalizingJiebaTokenizer(JiebaTokenizer):
         text = normalize(message.get(attribute) or "")
         # Rasa 3.6 keeps whitespace tokens, which breaks spaced and mixed zh/en input (rasa #7910)
         tokens = [Token(word, start) for word, start, _end in jieba.tokenize(text) if word.strip()]
+        tokens = [tokens[index] for index in content_words([token.text for token in tokens])]
         return self._apply_token_pattern(tokens)

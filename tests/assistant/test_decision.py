@@ -95,6 +95,9 @@ def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
     # a bundle named word for word, or no topic named: answered
     assert decide(sure, ["hukou_move"], support=topic_only) == Decision("bundle", ["hukou_move"])
     assert decide(sure, support={"hukou_move": 2.0}) == Decision("bundle", ["hukou_move"])
+    # a topic among other words the classifier is sure of (娃儿刚生下来，上户口和买医保咋个弄): answered
+    assert decide(parse(("bundle_newborn", 0.94), ("bundle_gym", 0.01)), support=topic_only) == \
+        Decision("bundle", ["newborn"])
 
 
 def test_a_sure_out_of_scope_is_not_overruled_by_a_bundle_word_in_the_text():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.payloads import is_button_payload
-from chattext import guard, is_english, mask_pii, normalize
+from chattext import content_words, guard, is_english, mask_pii, normalize
 
 
 @pytest.mark.parametrize("raw, masked", [
@@ -115,3 +115,17 @@ def test_invisible_characters_are_dropped_and_split_numbers_caught():
 def test_guarding_twice_changes_nothing(text):
     """The web app guards a message and Rasa's channel guards it again: the second pass must not alter it."""
     assert guard(guard(text)) == guard(text)
+
+
+@pytest.mark.parametrize("words, kept", [
+    (["请问", "我", "想", "开个", "修鞋", "铺", "谢谢"], ["我", "想", "开个", "修鞋", "铺"]),
+    (["你好", ",", "请问", "健身房", "怎么", "开", "?", "麻烦", "您", "了", ",", "谢谢", "!"],
+     [",", "健身房", "怎么", "开", "?", ",", "!"]),
+    (["hi", ",", "i", "just", "had", "a", "baby", ",", "thank", "you"], [",", "i", "just", "had", "a", "baby", ","]),
+    (["谢谢", "你"], ["谢谢", "你"]),  # courtesy only: the thank intent's own words stay
+    (["你好", ",", "谢谢"], ["你好", ",", "谢谢"]),
+    (["请问", "一下"], ["请问", "一下"]),
+    (["你好", "健身房"], ["你好", "健身房"]),  # one word would be left: too little to go on
+])
+def test_words_of_courtesy_are_left_out_when_something_else_is_said(words, kept):
+    assert [words[index] for index in content_words(words)] == kept
