@@ -58,7 +58,8 @@ def main() -> int:
     candidate = folder / models.CANDIDATE
     candidate.unlink(missing_ok=True)
     data = [str(settings.path("YISHI_NLU_DATA")), str(settings.path("YISHI_RASA_DATA_DIR") / "data")]
-    trained = run.step("train", [str(Path(sys.executable).with_name("rasa")), "train", "--config",
+    # --force: Rasa's cache knows the components' settings and data, not their code (scripts/train.sh)
+    trained = run.step("train", [str(Path(sys.executable).with_name("rasa")), "train", "--force", "--config",
                                  str(settings.path("YISHI_BOT_CONFIG")), "--domain",
                                  str(settings.path("YISHI_RASA_DATA_DIR") / "domain"), "--data", *data, "--out", str(folder),
                                  "--fixed-model-name", models.CANDIDATE.removesuffix(".tar.gz"), "--quiet"])
