@@ -126,6 +126,12 @@ def test_guarding_twice_changes_nothing(text):
     (["你好", ",", "谢谢"], ["你好", ",", "谢谢"]),
     (["请问", "一下"], ["请问", "一下"]),
     (["你好", "健身房"], ["你好", "健身房"]),  # one word would be left: too little to go on
+    # asking for someone, or announcing a question: the frame goes too
+    (["老板", "让", "我", "问下", ",", "公司", "经营范围"], [",", "公司", "经营范围"]),
+    (["帮", "我", "外公", "问", "一下", ",", "他", "90", "多", "了"], [",", "他", "90", "多", "了"]),
+    (["我", "想", "问", "一下", "公司注销", "要", "多久"], ["公司注销", "要", "多久"]),
+    (["问", "一下", "公司注销"], ["问", "一下", "公司注销"]),  # 问 with nothing before it opens no frame
+    (["我", "儿子", "问", "公司", "注销"], ["我", "儿子", "问", "公司", "注销"]),  # no frame word: not a frame
 ])
 def test_words_of_courtesy_are_left_out_when_something_else_is_said(words, kept):
     assert [words[index] for index in content_words(words)] == kept
