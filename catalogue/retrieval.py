@@ -100,10 +100,11 @@ class Support(dict):
 
 
 def support(records: Records, text: str) -> Support | None:
-    """What the text's own words point at (absent from it: no support); None when the text has no
-    Chinese word the catalogue could know (English, digits): no signal."""
+    """What the text's own words point at (absent from it: no support). An English question is read against the
+    bundles' English names and summaries (english_support); None when the text has neither a Chinese nor an English
+    word the catalogue could know (digits, symbols): no signal."""
     if not re.search(r"[\u3400-\u9fff]", text):
-        return None
+        return english_support(records, text)
     text = text[:500].lower()
     named = [topic for topic in records.get("topics", {}).values() if any(w in text for w in topic["words"])]
     weights = _weights(records, text)
@@ -153,3 +154,65 @@ def _homophones(text: str, sounds: dict[tuple[str, ...], list[str]], matched: se
                     matched.add(word)
                     found.append(word)
     return found
+
+
+# English questions (issue 11, req 7): the bundles' English names (name_en) and, counting half, their summaries
+# (summary_en) are the words an English question can share with a bundle; weighted like the Chinese words, by how
+# few bundles use them (KTV, arcade, insolvency, freelancer say much; licence, company, permit say little).
+ENGLISH_SUMMARY_WEIGHT = 0.5
+# words that say nothing about a bundle: scikit-learn's English stop words (installed with Rasa), and the words of
+# asking for a service or naming the place (as ASKING for Chinese)
+ENGLISH_ASKING = frozenset({"need", "want", "plan", "planning", "open", "opening", "start", "starting", "apply",
+                            "applying", "get", "getting", "require", "required", "requirement", "document", "paper",
+                            "permit", "licence", "license", "approval", "procedure", "step", "new", "small", "online",
+                            "longquanyi", "longquan", "chengdu", "district", "zone", "development", "one", "same", "time",
+                            "office", "department", "window", "form", "handled", "needed", "like", "just"})
+_english_cache: dict[int, tuple[Records, dict[str, dict[str, float]]]] = {}
+
+
+def _english_words(text: str) -> list[str]:
+    """Lower-case words of three letters or more, plural endings taken off (permits → permit, subsidies → subsidy),
+    without the words that say nothing about a bundle."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = []
+    for word in re.findall(r"[a-z]{3,}", text.lower()):
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+            word = word[:-1]
+        if word not in ENGLISH_STOP_WORDS and word not in ENGLISH_ASKING:
+            words.append(word)
+    return words
+
+
+def _english_index(records: Records) -> dict[str, dict[str, float]]:
+    cached = _english_cache.get(id(records))
+    if cached and cached[0] is records:
+        return cached[1]
+    bundles_of: dict[str, dict[str, float]] = {}
+    for slug, bundle in records["bundles"].items():
+        for text, weight in ((bundle.get("name_en") or "", 1.0), (bundle.get("summary_en") or "", ENGLISH_SUMMARY_WEIGHT)):
+            for word in _english_words(text):
+                found = bundles_of.setdefault(word, {})
+                found[slug] = max(found.get(slug, 0.0), weight)
+    total = len(records["bundles"]) or 1
+    weights = {word: {slug: weight * math.log(total / len(slugs)) for slug, weight in slugs.items()}
+               for word, slugs in bundles_of.items() if len(slugs) <= max(1.0, GENERIC_SHARE * total)}
+    _english_cache.clear()
+    _english_cache[id(records)] = (records, weights)
+    return weights
+
+
+def english_support(records: Records, text: str) -> Support | None:
+    """What an English text's words point at, over the bundles' English names and summaries; None without a word."""
+    words = _english_words(text[:500])
+    if not words:
+        return None
+    weights = _english_index(records)
+    found: dict[str, float] = {}
+    for word in dict.fromkeys(words):
+        for slug, weight in weights.get(word, {}).items():
+            found[slug] = found.get(slug, 0.0) + weight
+    ranked = dict(sorted(found.items(), key=lambda kv: -kv[1]))
+    return Support(ranked, [], ranked)

@@ -13,9 +13,17 @@ def test_words_of_names_aliases_items_and_materials_support_their_bundles(mini_r
     assert set(retrieval.support(mini_records, "平面图怎么画")) == {"shop"}  # a material of the shop's fire check
 
 
-def test_no_shared_word_is_no_support_and_text_without_chinese_is_no_signal(mini_records):
+def test_no_shared_word_is_no_support_and_text_without_any_word_is_no_signal(mini_records):
     assert retrieval.support(mini_records, "今天天气怎么样") == {}
-    assert retrieval.support(mini_records, "I want to open a shop") is None
+    assert retrieval.support(mini_records, "How is the weather today?") == {}
+    assert retrieval.support(mini_records, "12345 !!") is None
+
+
+def test_an_english_question_is_read_against_the_bundles_english_names_and_summaries(mini_records):
+    """name_en "Opening a small shop": shops names the bundle; open, small, want are words of asking."""
+    found = retrieval.support(mini_records, "I want to open two shops")
+    assert set(found) == {"shop"}
+    assert retrieval.support(mini_records, "I want to open a small one") is None  # nothing left but asking words
 
 
 def test_the_best_supported_bundle_comes_first(mini_records):
