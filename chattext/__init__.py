@@ -129,9 +129,9 @@ COURTESY = frozenset({"请问", "你好", "您好", "谢谢", "谢谢你", "谢�
 # what goes with a courtesy word right after it (谢谢 你, 麻烦 您 了, 打扰 一下, thank you)
 _COURTESY_TAIL = frozenset({"你", "您", "了", "啦", "啊", "呀", "一下", "you"})
 # Asking for someone else, or announcing a question (老板让我问下, 帮我妈问一下, 替我爷爷问问, 我想问一下): the frame
-# before the question is left out too. A frame is the first words up to one of ASKING, among FRAME_WORDS words
-# (someone made me ask) or only PLAIN_WORDS (I would like to ask); its tail (一下) goes with it.
-_ASKING = frozenset({"问", "问下", "问问", "问一问"})
+# before the question is left out too. A frame is the first words up to one of _ASK_VERBS, among them one of
+# _FRAME_WORDS (someone made me ask) or only _PLAIN_WORDS (I would like to ask); its tail (一下) goes with it.
+_ASK_VERBS = frozenset({"问", "问下", "问问", "问一问"})
 _FRAME_WORDS = frozenset({"帮", "替", "让", "叫", "托", "代"})
 _PLAIN_WORDS = frozenset({"我", "想", "就", "再", "请", "麻烦"})
 _FRAME_REACH = 8  # words: a frame opens the message
@@ -141,7 +141,7 @@ _WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 def _frame_end(words: list[str]) -> int:
     """How many words at the start are the frame of asking for someone (0: none)."""
     for index, word in enumerate(words[:_FRAME_REACH]):
-        if word in _ASKING:
+        if word in _ASK_VERBS:
             before = set(words[:index])
             if before & _FRAME_WORDS or (before and before <= _PLAIN_WORDS):
                 end = index + 1

@@ -1,5 +1,5 @@
-"""A jieba tokenizer that first normalises the text (繁體, full-width) and drops whitespace tokens, and the words of
-courtesy around a question (chattext.content_words)."""
+"""A jieba tokenizer that first normalises the text (繁體, full-width) and drops whitespace tokens, the words of
+courtesy around a question and the frame of asking for someone (chattext.content_words)."""
 
 from __future__ import annotations
 
