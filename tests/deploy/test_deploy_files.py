@@ -75,3 +75,13 @@ def test_nginx_lets_go_of_an_idle_connection_before_gunicorn_does():
     upstream = site.split("upstream yishi_web", 1)[1].split("}", 1)[0]
     nginx_idle_s = int(re.search(r"keepalive_timeout\s+(\d+)s;", upstream).group(1))
     assert nginx_idle_s < gunicorn_conf.keepalive
+
+
+def test_haproxy_queues_turns_beyond_a_few_per_rasa_server_up_to_the_chat_deadline():
+    """A Rasa server beyond a few turns at once only answers each later and misses its 1 s health check (then every
+    server looked down after a failover): HAProxy holds the rest in its queue, no longer than the web app waits."""
+    from yishi import settings
+
+    backend = (DEPLOY / "haproxy.cfg").read_text(encoding="utf-8").split("backend rasa_servers", 1)[1].split("\nfrontend", 1)[0]
+    assert 1 <= int(re.search(r"default-server .*\bmaxconn (\d+)", backend).group(1)) <= 8
+    assert int(re.search(r"timeout queue (\d+)s", backend).group(1)) >= settings.number("YISHI_CHAT_TIMEOUT_S")
