@@ -52,9 +52,10 @@ def main() -> None:
         subprocess.run(["git", "-C", str(PROJECT), "worktree", "add", "--detach", str(base), args.ref], check=True,
                        capture_output=True)
         stack = stack_module.start(Path(tmp) / "stack", rasa_servers=1)
+        webs: dict[str, tuple[subprocess.Popen, str]] = {}
         try:
-            webs = {"this checkout": start_web(stack, PROJECT, Path(tmp) / "new"),
-                    args.ref: start_web(stack, base, Path(tmp) / "old")}
+            webs["this checkout"] = start_web(stack, PROJECT, Path(tmp) / "new")
+            webs[args.ref] = start_web(stack, base, Path(tmp) / "old")
             times: dict[str, list[float]] = {name: [] for name in webs}
             cpu = {name: 0.0 for name in webs}
             for _ in range(2):  # what loads lazily, in both
@@ -82,7 +83,7 @@ def main() -> None:
             print(f"ratios, this checkout / {old}: p50 {statistics.median(times[new]) / statistics.median(times[old]):.2f}, "
                   f"web app CPU {cpu[new] / max(cpu[old], 1e-9):.2f}")
         finally:
-            for process, _ in locals().get("webs", {}).values():
+            for process, _ in webs.values():
                 process.terminate()
                 process.wait(timeout=20)
             stack.stop()
