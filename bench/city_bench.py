@@ -24,13 +24,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.chat_bench import CONVERSATION  # noqa: E402
-from bench.load import Run, WebVisitor, crowd, percentile, tree_mb  # noqa: E402
+from bench.load import UNLIMITED_RATES, Run, WebVisitor, crowd, percentile, tree_mb  # noqa: E402
 from ops import services  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
 from yishi import rasa_client  # noqa: E402
 
 SECRET = "city-bench"
-UNLIMITED = {"YISHI_RATE_PER_IP": "1000000", "YISHI_RATE_PER_SESSION": "1000000", "YISHI_SECRET_KEY": SECRET}
+UNLIMITED = UNLIMITED_RATES | {"YISHI_SECRET_KEY": SECRET}
 
 
 def row(name: str, run: Run) -> str:

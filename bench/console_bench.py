@@ -37,7 +37,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bench.chat_bench import CONVERSATION  # noqa: E402
-from bench.load import Run, WebVisitor, crowd, percentile, tree_mb  # noqa: E402
+from bench.load import UNLIMITED_RATES, Run, WebVisitor, crowd, percentile, tree_mb  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
 from yishi import summaries  # noqa: E402
 
@@ -170,7 +170,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stack = stack_module.start(Path(tmp) / "stack", rasa_servers=2)
         try:
-            web = stack.start_web(extra_env={"YISHI_RATE_PER_IP": "1000000", "YISHI_RATE_PER_SESSION": "1000000"})
+            web = stack.start_web(extra_env=UNLIMITED_RATES)
             web.add_staff(STAFF, PASSWORD)
             took = seed(stack, web.url, args.conversations)
             print(f"-- console under load: {args.conversations} seeded conversations ({took:.0f} s to write), "

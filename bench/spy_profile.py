@@ -68,13 +68,13 @@ def main() -> None:
     project = args.project.resolve()
     sys.path.insert(0, str(project))
     from bench.chat_bench import CONVERSATION
-    from bench.load import WebVisitor, one_by_one
+    from bench.load import UNLIMITED_RATES, WebVisitor, one_by_one
     from ops import stack as stack_module
 
     with tempfile.TemporaryDirectory() as tmp:
         stack = stack_module.start(Path(tmp) / "stack", rasa_servers=1)
         try:
-            web = stack.start_web(extra_env={"YISHI_RATE_PER_IP": "1000000", "YISHI_RATE_PER_SESSION": "1000000"})
+            web = stack.start_web(extra_env=UNLIMITED_RATES)
             one_by_one(lambda: WebVisitor(web.url), lambda: CONVERSATION, 3)  # what loads lazily
             pids = {"web app": stack.processes[-1].pid, "Rasa server": stack.processes[1].pid,
                     "action server": stack.processes[0].pid}

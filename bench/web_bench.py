@@ -30,7 +30,7 @@ sys.path.insert(0, str(PROJECT))
 
 from assistant.evaluation import load_cases  # noqa: E402
 from bench.chat_bench import CONVERSATION  # noqa: E402
-from bench.load import RestVisitor, Run, WebVisitor, cpu_seconds, crowd, one_by_one, percentile, tree_mb  # noqa: E402
+from bench.load import UNLIMITED_RATES, RestVisitor, Run, WebVisitor, cpu_seconds, crowd, one_by_one, percentile, tree_mb  # noqa: E402
 from catalogue import config as catalogue_config  # noqa: E402
 from catalogue import db, workdays  # noqa: E402
 from ops import stack as stack_module  # noqa: E402
@@ -154,7 +154,7 @@ def main() -> None:
         bare_process, bare_url = bare_rasa(Path(tmp) / "bare")
         stack = stack_module.start(Path(tmp) / "stack", rasa_servers=args.rasa_servers)
         try:
-            web = stack.start_web(extra_env={"YISHI_RATE_PER_IP": "1000000", "YISHI_RATE_PER_SESSION": "1000000"})
+            web = stack.start_web(extra_env=UNLIMITED_RATES)
             print(f"-- the citizens' path: web app (gunicorn, {settings.integer('YISHI_WEB_WORKERS')} workers) → "
                   f"{args.rasa_servers} Rasa server(s) → action server → SQLite tracker store; beside bare Rasa 3.6 "
                   f"(tiny DIET + RulePolicy model, in-memory tracker store, 1 server), in the same run")

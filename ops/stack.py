@@ -105,20 +105,23 @@ class Stack:
         return process
 
     def start_web(self, workers: int | None = None, extra_env: dict[str, str] | None = None,
-                  folder: Path | None = None) -> "Web":
+                  folder: Path | None = None, code: Path | None = None) -> "Web":
         """The web app under gunicorn (as `make run` starts it) in front of this stack, on a free loopback port.
 
-        Its web.db, session key and logs live in `folder` (default the stack's); stopped with the stack."""
+        Its web.db, session key and logs live in `folder` (default the stack's); stopped with the stack. `code`: run
+        another checkout's code (a git worktree of an earlier commit, bench/web_ab.py) on this checkout's data."""
         port = free_port()
         folder = folder or self.folder
         folder.mkdir(parents=True, exist_ok=True)
         env = self.env | {"YISHI_WEB_DB": str(folder / "web.db"),
                           "YISHI_SECRET_KEY_FILE": str(folder / "secret_key"),
                           "YISHI_LOG_DIR": str(folder)} | (extra_env or {})
+        if code is not None:
+            env |= {"YISHI_HOME": str(settings.home()), "PYTHONPATH": str(code)}
         workers = workers or settings.integer("YISHI_WEB_WORKERS")
         log = open(folder / "web-stdout.log", "a")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(web_command(f"127.0.0.1:{port}", workers, folder),
-                                   cwd=settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   cwd=code or settings.home(), env=env, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         _wait(f"http://127.0.0.1:{port}/healthz", 60, [process])
         return Web(f"http://127.0.0.1:{port}", process, env)
