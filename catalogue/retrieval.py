@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from pypinyin import lazy_pinyin
 
@@ -68,20 +68,26 @@ def index(records: Records) -> tuple[tuple[str, ...], dict[str, dict[str, float]
     if cached and cached[0] is records:
         return cached[1:]
     words = tokens.vocabulary_key(db.vocabulary(records))
-    bundles_of: dict[str, dict[str, float]] = {}
-    for slug in records["bundles"]:
-        for text, weight in _texts(records, slug):
-            for token in tokens.tokenize(text.lower(), words):
-                if len(token) >= 2 or not token.isascii():
-                    found = bundles_of.setdefault(token, {})
-                    found[slug] = max(found.get(slug, 0.0), weight)
-    total = len(records["bundles"]) or 1
-    weights = {token: {slug: weight * math.log(total / len(slugs)) for slug, weight in slugs.items()}
-               for token, slugs in bundles_of.items() if len(slugs) <= max(1.0, GENERIC_SHARE * total) and len(token) >= 2}
+    weights = _word_weights(records, lambda slug: (
+        (token, weight) for text, weight in _texts(records, slug)
+        for token in tokens.tokenize(text.lower(), words) if len(token) >= 2))
     sounds = _sounds(weights)
     _cache.clear()
     _cache[id(records)] = (records, words, weights, sounds)
     return words, weights, sounds
+
+
+def _word_weights(records: Records, words_of: Callable[[str], Iterable[tuple[str, float]]]) -> dict[str, dict[str, float]]:
+    """word → {slug: weight}: each bundle's words (`words_of(slug)`: word, how much it says about the bundle), weighted
+    by how few bundles use them; a word in more than GENERIC_SHARE of the bundles supports none."""
+    bundles_of: dict[str, dict[str, float]] = {}
+    for slug in records["bundles"]:
+        for word, weight in words_of(slug):
+            found = bundles_of.setdefault(word, {})
+            found[slug] = max(found.get(slug, 0.0), weight)
+    total = len(records["bundles"]) or 1
+    return {word: {slug: weight * math.log(total / len(slugs)) for slug, weight in slugs.items()}
+            for word, slugs in bundles_of.items() if len(slugs) <= max(1.0, GENERIC_SHARE * total)}
 
 
 class Support(dict):
@@ -190,15 +196,11 @@ def _english_index(records: Records) -> dict[str, dict[str, float]]:
     cached = _english_cache.get(id(records))
     if cached and cached[0] is records:
         return cached[1]
-    bundles_of: dict[str, dict[str, float]] = {}
-    for slug, bundle in records["bundles"].items():
-        for text, weight in ((bundle.get("name_en") or "", 1.0), (bundle.get("summary_en") or "", ENGLISH_SUMMARY_WEIGHT)):
-            for word in _english_words(text):
-                found = bundles_of.setdefault(word, {})
-                found[slug] = max(found.get(slug, 0.0), weight)
-    total = len(records["bundles"]) or 1
-    weights = {word: {slug: weight * math.log(total / len(slugs)) for slug, weight in slugs.items()}
-               for word, slugs in bundles_of.items() if len(slugs) <= max(1.0, GENERIC_SHARE * total)}
+    bundles = records["bundles"]
+    weights = _word_weights(records, lambda slug: (
+        (word, weight) for text, weight in ((bundles[slug].get("name_en") or "", 1.0),
+                                            (bundles[slug].get("summary_en") or "", ENGLISH_SUMMARY_WEIGHT))
+        for word in _english_words(text)))
     _english_cache.clear()
     _english_cache[id(records)] = (records, weights)
     return weights

@@ -228,11 +228,6 @@ return 1
 """
 
 
-def allow(key: str, limit: int, window_s: float = 60.0) -> bool:
-    """Count one hit for key; False when key already had `limit` hits in the window."""
-    return allow_all([(key, limit)], window_s)
-
-
 def allow_all(limits: list[tuple[str, int]], window_s: float = 60.0) -> bool:
     """One hit on several keys at once (a chat message: its session's and its address's), in one transaction:
     False, counting nothing, when any key already had its limit of hits in the window."""

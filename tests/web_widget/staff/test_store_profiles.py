@@ -25,7 +25,7 @@ def workers(store_profile):
 
 def allowed(app, key: str, limit: int) -> bool:
     with app.app_context():
-        return store.allow(key, limit)
+        return store.allow_all([(key, limit)])
 
 
 def test_a_rate_limit_is_shared_by_every_worker_and_exact_under_a_burst(workers):
