@@ -6,6 +6,7 @@ turn's tracker built from the session's last few turns only (WalSQLTrackerStore'
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import itertools
 import json
@@ -81,9 +82,9 @@ class WalSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a new SQLite connection for every session (NullPool):
-            # four times a message, each with its pragmas. A small pool keeps them open. Rasa's
-            # server uses them from its one event-loop thread; the flag only lets the pool hand
-            # a connection to another thread should that ever happen.
+            # four times a message, each with its pragmas. A small pool keeps them open. Reads and
+            # saves use them from worker threads (_read, _store), one thread at a time each: the
+            # flag lets the pool hand a connection from one thread to another.
             url = self.engine.url
             self.engine.dispose()
             self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8,
@@ -122,20 +123,22 @@ class WalSQLTrackerStore(SQLTrackerStore):
             connection.close()
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        windowed = None
         turn = in_turn.get() and not fetch_events_from_all_sessions
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            if self.window > 0 and turn:
-                windowed = self._windowed_events(query, self.window)
-            events = windowed if windowed is not None else [
-                json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+        events = await asyncio.to_thread(self._read, sender_id, fetch_events_from_all_sessions, turn)
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             if turn:  # the turn's save stores what comes after these (a whole session's too: no count query)
                 setattr(tracker, BUILT_FROM, len(tracker.events))
             return tracker
         return None
+
+    def _read(self, sender_id: str, fetch_events_from_all_sessions: bool, turn: bool) -> list[dict]:
+        """The stored events a tracker is built from (in a worker thread: see save)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            windowed = self._windowed_events(query, self.window) if self.window > 0 and turn else None
+            return windowed if windowed is not None else [
+                json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
 
     def _windowed_events(self, query: Any, turns: int) -> Optional[list[dict]]:
         """The events a turn's tracker is built from when the session has more than `turns` user messages: the
@@ -204,6 +207,15 @@ class WalSQLTrackerStore(SQLTrackerStore):
         summaries of the new events in the same transaction."""
         await self.stream_events(tracker)
         build = self._build()
+        await asyncio.to_thread(self._store, tracker, build)
+        if hasattr(tracker, BUILT_FROM):  # saved again (a second save in one turn): only what is newer still
+            setattr(tracker, BUILT_FROM, len(tracker.events))
+
+    def _store(self, tracker: DialogueStateTracker, build: str | None) -> None:
+        """Save's database work, in a worker thread like every read: Rasa's server runs every turn on one event loop,
+        and a query or commit waited on there (a disk's flush, a lock, a database on another host) stopped every
+        other turn and the health check with it. Under load a healthy server missed HAProxy's check and every server
+        looked down (tests/e2e/test_city.py). Rasa's lock store keeps one turn at a time per conversation."""
         with self.session_scope() as session:
             new = list(self._additional_events(session, tracker))
             stored = [event.as_dict() for event in new]
@@ -215,8 +227,6 @@ class WalSQLTrackerStore(SQLTrackerStore):
                     intent_name=data.get("parse_data", {}).get("intent", {}).get("name"), action_name=data.get("name"),
                     data=json.dumps(data, ensure_ascii=False)))  # UTF-8: a Chinese character in 3 bytes, not 6
             session.commit()
-        if hasattr(tracker, BUILT_FROM):  # saved again (a second save in one turn): only what is newer still
-            setattr(tracker, BUILT_FROM, len(tracker.events))
 
     def _build(self) -> str | None:
         """The catalogue build the answers of this turn came from (its build time), if there is one. A
