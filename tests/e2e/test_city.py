@@ -199,6 +199,59 @@ def test_haproxy_as_shipped_keeps_conversations_on_their_server_and_fails_over(c
         web.process.wait(timeout=10)
 
 
+def _wait_for_log(balancer, offset: int, pattern: str, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(re.search(pattern, line) for line in balancer.log_lines(offset)):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_when_the_healthy_server_misses_a_check_after_a_failover_haproxy_keeps_its_turns_off_the_frozen_one(city, tmp_path):
+    """With one Rasa server frozen, the other, busy with every conversation, can miss a health check: then every
+    server looks down at once and HAProxy turns to its backups (the same servers). A frozen server's backup is down by
+    then (3 failed checks), the busy one's is not (1 missed check): every turn waits for the busy server, none for the
+    frozen one. Here the healthy server is frozen for a moment to make it miss its check."""
+    stack, balancer = city.stack, city.balancer
+    offset = balancer.log.stat().st_size
+    web = stack.start_web(workers=1, folder=tmp_path, extra_env={
+        "YISHI_SECRET_KEY": "city-tests", "YISHI_RASA_URLS": balancer.rasa_url,
+        "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
+    healthy, frozen = stack.processes[1], stack.processes[2]  # rasa0 and rasa1 in deploy/haproxy.cfg
+    visitors = [requests.Session() for _ in range(8)]
+    try:
+        for visitor in visitors:
+            assert bundle_of(visitor.post(f"{web.url}/chat/message", json={"text": "想开个洗车铺子"},
+                                          timeout=30).json()["messages"])
+        os.kill(frozen.pid, signal.SIGSTOP)
+        # HAProxy has seen the freeze (as shipped, the frozen server's backup too: about 4 s)
+        _wait_for_log(balancer, offset, r"rasa_servers/rasa1-last-resort is DOWN", timeout=8)
+        os.kill(healthy.pid, signal.SIGSTOP)
+        try:
+            assert _wait_for_log(balancer, offset, r"rasa_servers/rasa0 is DOWN")
+            replies: list[list[dict]] = [[] for _ in visitors]
+
+            def send(index: int) -> None:
+                replies[index] = visitors[index].post(f"{web.url}/chat/message", json={"text": ANSWER},
+                                                      timeout=30).json()["messages"]
+
+            threads = [threading.Thread(target=send, args=(n,)) for n in range(len(visitors))]
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)  # the turns wait in HAProxy's queue for the busy server
+        finally:
+            os.kill(healthy.pid, signal.SIGCONT)
+        for thread in threads:
+            thread.join(timeout=30)
+        outcomes = ["answer" if bundle_of(reply) else "fallback" for reply in replies]
+        assert outcomes == ["answer"] * len(visitors), outcomes
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+        web.process.terminate()
+        web.process.wait(timeout=10)
+
+
 SCRIPT = ["想开个洗车铺子", ANSWER, "我要开健身房", "你好", "娃儿刚生要办啥", "二手房过户要带什么", "谢谢"]
 
 
@@ -213,6 +266,7 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
         "YISHI_RATE_PER_SESSION": "100000", "YISHI_RATE_PER_IP": "100000"})
     frozen = stack.processes[2]
     engine = sa.create_engine(postgres.url)
+    offset = city.balancer.log.stat().st_size
 
     def user_events(since: float) -> int:
         with engine.connect() as db:
@@ -258,7 +312,9 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
         assert "error" not in outcomes and len(sent) > 200, (len(sent), outcomes.count("error"))
         # after HAProxy has seen the failure, nobody gets a fallback
         late = [(round(began - freeze_at[0], 2), o) for began, o in sent if began > freeze_at[0] + 2.0]
-        assert late and [x for x in late if x[1] == "fallback"] == [], (len(late), [x for x in late if x[1] == "fallback"])
+        changes = [line for line in city.balancer.log_lines(offset) if " is DOWN" in line or " is UP" in line]
+        assert late and [x for x in late if x[1] == "fallback"] == [], (
+            len(late), [x for x in late if x[1] == "fallback"], changes)  # and what HAProxy saw
         # every message sent is in PostgreSQL: a turn in the tracker store, or, for the few the frozen server held
         # past the chat timeout, a polite fallback whose question the web app's store kept for staff
         answered, fallbacks = outcomes.count("answer"), outcomes.count("fallback")
