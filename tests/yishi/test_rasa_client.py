@@ -57,8 +57,28 @@ class _Webhook(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(port: int = 0) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), _Webhook)
+class _Server(ThreadingHTTPServer):
+    """Notes the client port of every connection it has closed."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.closed: set[int] = set()
+        self.change = threading.Condition()
+
+    def shutdown_request(self, request):
+        port = request.getpeername()[1]
+        super().shutdown_request(request)
+        with self.change:
+            self.closed.add(port)
+            self.change.notify_all()
+
+    def has_closed(self, port: int, timeout: float) -> bool:
+        with self.change:
+            return self.change.wait_for(lambda: port in self.closed, timeout)
+
+
+def _serve(port: int = 0) -> _Server:
+    server = _Server(("127.0.0.1", port), _Webhook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -79,7 +99,8 @@ def test_messages_of_one_thread_share_a_kept_connection_until_it_idles_or_the_se
         _Webhook.hang_up = True
         assert client.send("a", "你好") == [{"text": "ok"}]  # the server closes this one after answering
         _Webhook.hang_up = False
-        time.sleep(0.1)
+        # once it has (its thread may run late on a busy machine: a fixed pause failed in CI), the next message
+        assert server.has_closed(_Webhook.ports[-1], timeout=10)
         assert client.send("a", "你好") == [{"text": "ok"}]  # not a failure: a new connection
         assert len(set(_Webhook.ports)) == 3
     finally:
