@@ -213,9 +213,9 @@ class WalSQLTrackerStore(SQLTrackerStore):
 
     def _store(self, tracker: DialogueStateTracker, build: str | None) -> None:
         """Save's database work, in a worker thread like every read: Rasa's server runs every turn on one event loop,
-        and a query or commit waited on there (a disk's flush, a lock, a database on another host) stopped every
-        other turn and the health check with it. Under load a healthy server missed HAProxy's check and every server
-        looked down (tests/e2e/test_city.py). Rasa's lock store keeps one turn at a time per conversation."""
+        and a query or commit waited on there (a disk's flush, SQLite's busy wait, a database on another host) stops
+        every other turn and the health check with it (under load a busy server has missed HAProxy's check:
+        deploy/haproxy.cfg). Rasa's lock store keeps one turn at a time per conversation."""
         with self.session_scope() as session:
             new = list(self._additional_events(session, tracker))
             stored = [event.as_dict() for event in new]
