@@ -46,12 +46,13 @@ class _Webhook(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers["Content-Length"]))
         self.ports.append(self.client_address[1])
         body = json.dumps([{"text": "ok"}]).encode()
+        # decided before answering: read after it, a test that set hang_up once the answer arrived closed this one
+        self.close_connection = self.hang_up
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.close_connection = self.hang_up
 
     def log_message(self, *_):
         pass
