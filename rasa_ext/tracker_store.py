@@ -22,6 +22,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from catalogue import config as catalogue_config
 from catalogue.live import LiveCatalogue
 from yishi import lean, settings, summaries
+from yishi.db import tracker_session_options
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -75,10 +76,12 @@ class WalSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "postgresql":
             # a connection PostgreSQL dropped (a restart) is noticed and replaced before use, so a restarted
-            # database costs the turns made while it was down, not every turn after it (tests/e2e/test_city.py)
+            # database costs the turns made while it was down, not every turn after it (tests/e2e/test_city.py);
+            # a session idle in a transaction is ended by PostgreSQL (yishi/db.py: IDLE_IN_TRANSACTION_MS)
             url = self.engine.url
             self.engine.dispose()
-            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                                           connect_args=tracker_session_options())
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a new SQLite connection for every session (NullPool):

@@ -28,6 +28,18 @@ from sqlalchemy.pool import QueuePool
 _engines: dict[tuple[str, bool], Engine] = {}
 _lock = threading.Lock()
 
+# The Rasa servers' PostgreSQL sessions (rasa_ext/tracker_store.py): a transaction of theirs that sits idle this long
+# belongs to a server that stopped between two statements (frozen, swapped out: a turn's save takes milliseconds).
+# PostgreSQL then ends that session, so the row locks of its half-saved turn do not hold the conversation's next turn
+# on the server it moved to; the stopped server's late save fails instead of landing after turns that followed it.
+# Measured: a server frozen mid-save held the next turn on the healthy one until it ran again (tests/e2e/test_city.py).
+IDLE_IN_TRANSACTION_MS = 2000
+
+
+def tracker_session_options() -> dict[str, str]:
+    """psycopg2 connect arguments of the Rasa servers' PostgreSQL sessions."""
+    return {"options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"}
+
 
 def url_of(place: str | Path, read_only: bool = False) -> str:
     """A SQLAlchemy URL for a path or URL (a path is a SQLite file; read_only opens it with mode=ro)."""
