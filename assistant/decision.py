@@ -64,6 +64,8 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mappi
     ranking = _ranking(parse)
     top = ranking[0][0] if ranking else NLU_FALLBACK
     spotted = list(spotted)
+    if getattr(support, "item_holders", None):
+        return _item_named(ranking, support.item_holders)
     if getattr(support, "topic_only", False):
         return _topic_named(ranking, support.topics, support.shared)
     if top not in (NLU_FALLBACK, OUT_OF_SCOPE):
@@ -115,7 +117,21 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
         return None
     if ranking and ranking[0][1] >= TOPIC_SURE:
         return None
-    return Decision("clarify", _in_classifier_order(ranking, members)[:MAX_CANDIDATES])
+    candidates = _in_classifier_order(ranking, members)[:MAX_CANDIDATES]
+    if candidates == [slug]:  # the topics named leave only the classifier's choice: nothing to ask
+        return None
+    return Decision("clarify", candidates)
+
+
+def _item_named(ranking: list[tuple[str, float]], holders: list[str]) -> Decision:
+    """A question that is an item's name and nothing else (公章刻制及备案怎么办): the bundle holding it; of several, the
+    one the classifier is sure of (TOPIC_SURE), else a question back among them in the classifier's order. Never a
+    fallback: the catalogue knows where the item is (issue 11, req 2)."""
+    ranked = _in_classifier_order(ranking, holders)
+    top, confidence = ranking[0] if ranking else (None, 0.0)
+    if len(holders) == 1 or (top == intent_name(ranked[0]) and confidence >= TOPIC_SURE):
+        return Decision("bundle", ranked[:1])
+    return Decision("clarify", ranked[:MAX_CANDIDATES])
 
 
 def _topic_named(ranking: list[tuple[str, float]], members: list[str], shared: list[str]) -> Decision:

@@ -97,12 +97,15 @@ class Support(dict):
     text says nothing but the topic, and `shared`, the bundles in every topic named."""
 
     def __init__(self, weights: dict[str, float], topics: list[str], specific: dict[str, float],
-                 topic_only: bool = False, shared: list[str] | None = None) -> None:
+                 topic_only: bool = False, shared: list[str] | None = None, item_holders: list[str] | None = None) -> None:
         super().__init__(weights)
         self.topics = topics
         self.specific = specific
         self.topic_only = topic_only  # a topic named, and nothing else but words that only ask (ASKING)
         self.shared = shared or []  # with several topics named (创业补贴), the bundles every one of them holds
+        # the question is an item's name as the catalogue writes it and nothing else but words that only ask
+        # (公章刻制及备案怎么办, 建设工程消防验收在哪办): the bundles that hold that item, in catalogue order
+        self.item_holders = item_holders or []
 
 
 def support(records: Records, text: str) -> Support | None:
@@ -114,17 +117,56 @@ def support(records: Records, text: str) -> Support | None:
     text = text[:500].lower()
     named = [topic for topic in records.get("topics", {}).values() if any(w in text for w in topic["words"])]
     weights = _weights(records, text)
+    holders = _item_named(records, text)
     if not named:
-        return Support(weights, [], weights)
+        return Support(weights, [], weights, item_holders=holders)
     topic_words = {w for topic in named for w in topic["words"]}
     members = list(dict.fromkeys(slug for topic in named for slug in topic["bundles"]))
     shared = [slug for slug in members if all(slug in topic["bundles"] for topic in named)] if len(named) > 1 else []
-    return Support(weights, members, _weights(records, text, leave_out=topic_words), _only(text, topic_words), shared)
+    return Support(weights, members, _weights(records, text, leave_out=topic_words), _only(text, topic_words), shared,
+                   holders)
+
+
+SHORTEST_ITEM_NAME = 4  # 生育登记; shorter names (公章) are words of many questions, not a question of their own
+_item_cache: dict[int, tuple[Records, list[tuple[str, list[str]]]]] = {}
+
+
+def _item_names(records: Records) -> list[tuple[str, list[str]]]:
+    """(an item's name as a citizen may copy it: whole, or without its bracketed part; the bundles holding the item),
+    longest first."""
+    cached = _item_cache.get(id(records))
+    if cached and cached[0] is records:
+        return cached[1]
+    holders: dict[str, list[str]] = {}
+    for slug, bundle in records["bundles"].items():
+        for entry in bundle["items"]:
+            name = records["items"][entry["item"]]["name"].lower()
+            for form in {_spaced(name).strip(), _spaced(re.sub(r"[（(][^）)]*[）)]", "", name)).strip()}:
+                if len(form) >= SHORTEST_ITEM_NAME and slug not in holders.setdefault(form, []):
+                    holders[form].append(slug)
+    names = sorted(holders.items(), key=lambda pair: -len(pair[0]))
+    _item_cache.clear()
+    _item_cache[id(records)] = (records, names)
+    return names
+
+
+def _item_named(records: Records, text: str) -> list[str]:
+    """The bundles holding the item the text names, when the text is that name and words that only ask."""
+    spaced = _spaced(text)
+    for name, slugs in _item_names(records):
+        if name in spaced and _only(spaced, {name}):
+            return slugs
+    return []
+
+
+def _spaced(text: str) -> str:
+    """Punctuation as spaces (how _only reads a text)."""
+    return re.sub(r"[\W_]+", " ", text)
 
 
 def _only(text: str, topic_words: set[str]) -> bool:
     """Nothing in the text but topic words and words that only ask (ASKING)."""
-    rest = re.sub(r"[\W_]+", " ", text)
+    rest = _spaced(text)
     for word in sorted(topic_words, key=len, reverse=True) + ASKING:
         rest = rest.replace(word, " ")
     return not rest.strip()

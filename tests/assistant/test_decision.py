@@ -80,9 +80,10 @@ def test_words_pointing_strongly_at_one_bundle_are_asked_about_not_turned_away()
 class Topical(dict):
     """What catalogue.retrieval.support gives: weights, the named topics' bundles, the rest's weights."""
 
-    def __init__(self, weights, topics, specific, topic_only=False, shared=()):
+    def __init__(self, weights, topics, specific, topic_only=False, shared=(), item_holders=()):
         super().__init__(weights)
         self.topics, self.specific, self.topic_only, self.shared = topics, specific, topic_only, list(shared)
+        self.item_holders = list(item_holders)
 
 
 def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
@@ -146,3 +147,30 @@ def test_a_lone_candidate_the_text_supports_best_is_asked_about_even_when_the_cl
     assert decide(unsure, support=support) == Decision("clarify", ["listing_compliance"])
     # the same faint candidate without the text's support is not offered
     assert decide(unsure, support={"company_migration": 3.8, "listing_compliance": 1.0}) == Decision("fallback")
+
+
+def test_topics_that_leave_only_the_classifier_s_choice_ask_nothing():
+    """公司…从一个园区搬到另一个园区，执照上的地址要咋改: the company, address and licence topics share one bundle, the one
+    the classifier chose (unsure, 0.6): answered, not "您是想办X吗？"."""
+    three = Topical({}, ["company_setup", "business_change", "company_migration"], {}, shared=["business_change"])
+    assert decide(parse(("bundle_business_change", 0.6), ("bundle_gym", 0.1)), support=three) == \
+        Decision("bundle", ["business_change"])
+    two = Topical({}, ["business_change", "company_migration"], {}, shared=["business_change", "company_migration"])
+    assert decide(parse(("bundle_business_change", 0.6), ("bundle_gym", 0.1)), support=two) == \
+        Decision("clarify", ["business_change", "company_migration"])
+
+
+def test_a_question_that_is_an_item_s_name_goes_to_the_bundles_holding_it_never_to_the_fallback():
+    """公章刻制及备案怎么办 (issue 11, req 2): the one bundle holding the item; of several, the one the classifier is sure
+    of, else asked back among them in the classifier's order; whatever the classifier made of the words."""
+    one = Topical({}, [], {}, item_holders=["company_setup"])
+    for ranking in ((("out_of_scope", 0.99),), (("nlu_fallback", 0.5), ("bundle_car_wash", 0.2)),
+                    (("bundle_gym", 0.97),)):
+        assert decide(parse(*ranking), support=one) == Decision("bundle", ["company_setup"])
+    several = Topical({}, [], {}, item_holders=["cinema", "gym", "completion_acceptance", "hotel"])
+    assert decide(parse(("bundle_completion_acceptance", 0.95), ("bundle_gym", 0.02)), support=several) == \
+        Decision("bundle", ["completion_acceptance"])
+    assert decide(parse(("bundle_completion_acceptance", 0.6), ("bundle_gym", 0.2), ("bundle_hotel", 0.1)),
+                  support=several) == Decision("clarify", ["completion_acceptance", "gym", "hotel"])
+    assert decide(parse(("out_of_scope", 0.99), ("bundle_hotel", 0.01)), support=several) == \
+        Decision("clarify", ["hotel", "cinema", "gym"])

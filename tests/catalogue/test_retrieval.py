@@ -59,3 +59,18 @@ def test_a_text_of_only_a_topic_and_words_that_ask_is_marked_topic_only(mini_rec
     for text in ("开个铺子要啥证件", "证件丢了咋个办", "证件余额怎么查", "想问下"):
         found = retrieval.support(mini_records, text)
         assert found is not None and not found.topic_only, text
+
+
+def test_a_question_that_is_an_item_s_name_and_words_that_ask_names_its_holders(mini_records):
+    """消防检查怎么办, as the catalogue writes the item: the bundles holding it; the name among other words, or a part of it,
+    is not such a question (the classifier and the rest of the support decide those)."""
+    for text in ("消防检查怎么办", "请问 消防检查 在哪办？", "消防检查"):
+        assert retrieval.support(mini_records, text).item_holders == ["shop"], text
+    for text in ("开个铺子要消防检查吗", "消防怎么办", "上户口要带啥"):
+        assert retrieval.support(mini_records, text).item_holders == [], text
+
+
+def test_an_item_s_name_counts_whole_or_without_its_bracketed_part(mini_records):
+    mini_records["items"]["fire_check"]["name"] = "消防安全检查（营业前）"
+    for text in ("消防安全检查（营业前）怎么办", "消防安全检查在哪办"):
+        assert retrieval.support(mini_records, text).item_holders == ["shop"], text
