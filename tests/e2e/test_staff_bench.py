@@ -117,3 +117,16 @@ def test_a_question_of_only_a_broad_topic_is_asked_back_and_the_bench_says_why(c
     assert {b["bundle"] for b in data["decision"]["bundles"]} == {"provident_fund_loan", "hire_employee", "retirement"}
     assert "大的方面" in data["decision"]["why"]
     assert [m["custom"]["type"] for m in data["messages"] if "custom" in m] == ["clarify"]
+
+
+def test_a_question_that_is_an_item_s_name_reaches_a_bundle_holding_it_and_the_bench_says_why(console):
+    """公章刻制及备案 is an item of several bundles (a company's, a shop's…): never the fallback."""
+    from catalogue import config, db
+
+    records = db.load(db.connect(config.db_path()))
+    item = next(i for i, record in records["items"].items() if record["name"] == "公章刻制及备案")
+    holders = {slug for slug, bundle in records["bundles"].items() if any(e["item"] == item for e in bundle["items"])}
+    data = bench(console, "公章刻制及备案在哪办").json
+    assert data["decision"]["kind"] in ("bundle", "clarify")
+    assert {b["bundle"] for b in data["decision"]["bundles"]} <= holders
+    assert "事项的名称" in data["decision"]["why"]

@@ -84,17 +84,21 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
         "support": None if support is None else [{"bundle": s, "name": names.get(s, s), "score": round(v, 2)}
                                                  for s, v in list(support.items())[:5]],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button,
-                    getattr(support, "topic_only", False)),
+                    getattr(support, "topic_only", False), bool(getattr(support, "item_holders", None))),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
 
 
 def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False,
-         topic_only: bool = False) -> str:
+         topic_only: bool = False, item_named: bool = False) -> str:
     """The rule of assistant/decision.py that made the decision, in words."""
     if button:
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
+    if item_named:
+        return ("原文是目录里某个事项的名称，除了问法没有别的词，不管分类器怎么判断，都不会说不属于："
+                + ("只有这一件事包含它，或分类器有把握选了包含它的一件事，直接回答。" if kind == "bundle"
+                   else "几件事都包含它，请群众在这几件事里选择。"))
     if topic_only:
         chosen_one = "这个方面只有这一件事，或几个方面共有的这一件事又是分类器的首选，直接回答。"
         return ("原文只说了一个大的方面（如“公积金”“户口”），除了问法没有别的词，不管分类器怎么判断，"
