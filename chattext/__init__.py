@@ -120,12 +120,12 @@ def is_english(text: str) -> bool:
     return not re.search(r"[\u3400-\u9fff]", text) and len(re.findall(r"[A-Za-z]", text)) >= 3
 
 
-# Words of courtesy around a question (请问…谢谢, as older citizens write to the hall): they say nothing about which
-# bundle is meant, but the classifier read them as greet or thank and a polite question fell back or was asked
-# back (blind sets: the elderly style 86.7 % top-1, 76.7 % direct). The tokenizer leaves them out when the
+# Words of courtesy around a question (请问…谢谢, 同志 or 师傅 to the clerk, as older citizens write to the hall): they
+# say nothing about which bundle is meant, but the classifier read them as greet or thank and a polite question fell
+# back or was asked back (blind sets: the elderly style 86.7 % top-1, 76.7 % direct). The tokenizer leaves them out when the
 # message says something else as well; a message of courtesy only (你好, 谢谢你) keeps them.
 COURTESY = frozenset({"请问", "你好", "您好", "谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "麻烦", "劳驾", "打扰",
-                      "hi", "hello", "please", "thanks", "thank"})
+                      "同志", "师傅", "hi", "hello", "please", "thanks", "thank"})
 # what goes with a courtesy word right after it (谢谢 你, 麻烦 您 了, 打扰 一下, thank you)
 _COURTESY_TAIL = frozenset({"你", "您", "了", "啦", "啊", "呀", "一下", "you"})
 # Asking for someone else, or announcing a question (老板让我问下, 帮我妈问一下, 替我爷爷问问, 我想问一下): the frame
