@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any, Callable, Iterable
 
 from pypinyin import lazy_pinyin
@@ -34,7 +34,19 @@ ASKING = sorted({
     "相关", "关于", "有关", "的", "了", "吗", "呢", "啊", "哦", "嘛", "呀", "吧", "一下", "下", "个", "点", "一些",
     "这个", "那个", "这些", "该", "应该", "能", "可以", "帮我", "看看", "有没有",
 }, key=len, reverse=True)
-_cache: dict[int, tuple[Records, tuple[str, ...], dict[str, dict[str, float]], dict[tuple[str, ...], list[str]]]] = {}
+
+
+def _per_catalogue(build: Callable[[Records], Any]) -> Callable[[Records], Any]:
+    """build(records), built once and kept while the same catalogue (the same records object) is loaded."""
+    kept: list[tuple[Records, Any]] = []
+
+    @wraps(build)
+    def cached(records: Records) -> Any:
+        if not kept or kept[0][0] is not records:
+            kept[:] = [(records, build(records))]
+        return kept[0][1]
+
+    return cached
 
 
 @lru_cache(maxsize=None)
@@ -62,19 +74,14 @@ def _texts(records: Records, slug: str) -> list[tuple[str, float]]:
             + [(text, MATERIAL_WEIGHT) for text in materials])
 
 
+@_per_catalogue
 def index(records: Records) -> tuple[tuple[str, ...], dict[str, dict[str, float]], dict[tuple[str, ...], list[str]]]:
     """(the catalogue's words, word → {slug: weight}, sound → words); built once per catalogue load."""
-    cached = _cache.get(id(records))
-    if cached and cached[0] is records:
-        return cached[1:]
     words = tokens.vocabulary_key(db.vocabulary(records))
     weights = _word_weights(records, lambda slug: (
         (token, weight) for text, weight in _texts(records, slug)
         for token in tokens.tokenize(text.lower(), words) if len(token) >= 2))
-    sounds = _sounds(weights)
-    _cache.clear()
-    _cache[id(records)] = (records, words, weights, sounds)
-    return words, weights, sounds
+    return words, weights, _sounds(weights)
 
 
 def _word_weights(records: Records, words_of: Callable[[str], Iterable[tuple[str, float]]]) -> dict[str, dict[str, float]]:
@@ -128,15 +135,12 @@ def support(records: Records, text: str) -> Support | None:
 
 
 SHORTEST_ITEM_NAME = 4  # 生育登记; shorter names (公章) are words of many questions, not a question of their own
-_item_cache: dict[int, tuple[Records, list[tuple[str, list[str]]]]] = {}
 
 
+@_per_catalogue
 def _item_names(records: Records) -> list[tuple[str, list[str]]]:
     """(an item's name as a citizen may copy it: whole, or without its bracketed part; the bundles holding the item),
     longest first."""
-    cached = _item_cache.get(id(records))
-    if cached and cached[0] is records:
-        return cached[1]
     holders: dict[str, list[str]] = {}
     for slug, bundle in records["bundles"].items():
         for entry in bundle["items"]:
@@ -144,10 +148,7 @@ def _item_names(records: Records) -> list[tuple[str, list[str]]]:
             for form in {_spaced(name).strip(), _spaced(re.sub(r"[（(][^）)]*[）)]", "", name)).strip()}:
                 if len(form) >= SHORTEST_ITEM_NAME and slug not in holders.setdefault(form, []):
                     holders[form].append(slug)
-    names = sorted(holders.items(), key=lambda pair: -len(pair[0]))
-    _item_cache.clear()
-    _item_cache[id(records)] = (records, names)
-    return names
+    return sorted(holders.items(), key=lambda pair: -len(pair[0]))
 
 
 def _item_named(records: Records, text: str) -> list[str]:
@@ -215,7 +216,6 @@ ENGLISH_ASKING = frozenset({"need", "want", "plan", "planning", "open", "opening
                             "permit", "licence", "license", "approval", "procedure", "step", "new", "small", "online",
                             "longquanyi", "longquan", "chengdu", "district", "zone", "development", "one", "same", "time",
                             "office", "department", "window", "form", "handled", "needed", "like", "just"})
-_english_cache: dict[int, tuple[Records, dict[str, dict[str, float]]]] = {}
 
 
 def _english_words(text: str) -> list[str]:
@@ -234,18 +234,13 @@ def _english_words(text: str) -> list[str]:
     return words
 
 
+@_per_catalogue
 def _english_index(records: Records) -> dict[str, dict[str, float]]:
-    cached = _english_cache.get(id(records))
-    if cached and cached[0] is records:
-        return cached[1]
     bundles = records["bundles"]
-    weights = _word_weights(records, lambda slug: (
+    return _word_weights(records, lambda slug: (
         (word, weight) for text, weight in ((bundles[slug].get("name_en") or "", 1.0),
                                             (bundles[slug].get("summary_en") or "", ENGLISH_SUMMARY_WEIGHT))
         for word in _english_words(text)))
-    _english_cache.clear()
-    _english_cache[id(records)] = (records, weights)
-    return weights
 
 
 def english_support(records: Records, text: str) -> Support | None:

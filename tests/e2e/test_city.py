@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from ops import services
 from ops import stack as stack_module
-from yishi import db, settings
+from yishi import settings
+from yishi.db import tracker_session_options
 from yishi.rasa_client import RasaClient
 
 ARTIFACTS = settings.home() / "tests" / "artifacts"
@@ -173,7 +174,7 @@ def test_a_server_stopped_in_the_middle_of_saving_a_turn_holds_not_the_conversat
     stack, postgres = city.stack, city.postgres
     sender = f"city-{uuid.uuid4().hex}"
     assert bundle_of(on(stack.rasa_urls[0], stack, sender, "想开个洗车铺子"))["slug"] == "car_wash"
-    frozen = sa.create_engine(postgres.url, connect_args=db.tracker_session_options())
+    frozen = sa.create_engine(postgres.url, connect_args=tracker_session_options())
     try:
         connection = frozen.connect()
         transaction = connection.begin()
