@@ -60,7 +60,16 @@ def _ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
 def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mapping[str, float] | None = None) -> Decision:
     """Decide from the parse; spotted are bundles whose names or aliases appear word for word in the text;
     support (catalogue.retrieval) the bundles the text shares words with: when given, a bundle is offered
-    back only if the text supports it."""
+    back only if the text supports it. A question asked as a customer of a shop or venue (电影院有没有学生票优惠)
+    is not answered or asked back with bundles for opening one (support.as_customer): nothing fits."""
+    decision = _decide(parse, spotted, support)
+    customer = getattr(support, "as_customer", None)
+    if customer and decision.kind in ("bundle", "clarify") and set(decision.bundles) <= customer:
+        return Decision("fallback")
+    return decision
+
+
+def _decide(parse: Mapping[str, Any], spotted: Sequence[str], support: Mapping[str, float] | None) -> Decision:
     ranking = _ranking(parse)
     top = ranking[0][0] if ranking else NLU_FALLBACK
     spotted = list(spotted)

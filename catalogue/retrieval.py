@@ -34,6 +34,16 @@ ASKING = sorted({
     "相关", "关于", "有关", "的", "了", "吗", "呢", "啊", "哦", "嘛", "呀", "吧", "一下", "下", "个", "点", "一些",
     "这个", "那个", "这些", "该", "应该", "能", "可以", "帮我", "看看", "有没有",
 }, key=len, reverse=True)
+# A customer's words about a shop or venue (哪家好, 票价, 退费, 投诉, 买药) and the words of someone who opens or runs one
+# (开, 许可, 执照, 老板). A question with the first and none of the second is asked as a customer: the bundles for opening a
+# business (their names say 开办 or 我要开) do not cover it (电影院有没有学生票优惠, 药店能不能刷医保卡买药: Yishi's
+# routing judgement, not a fact shown to citizens).
+CUSTOMER = ("哪家", "哪个好", "推荐", "好看", "靠谱", "便宜", "划算", "票价", "优惠", "打折", "会员卡", "学费", "退费", "退款",
+            "退钱", "投诉", "举报", "维权", "纠纷", "合不合法", "欺负", "跑路", "买药", "刷医保", "住宿", "入住", "刷身份证",
+            "recommend", "best", "cheap", "ticket", "refund", "complain")
+RUNNING = ("开", "办证", "许可", "执照", "经营", "老板", "店主", "营业", "备案", "登记", "消防", "装修", "加盟", "转让", "承包",
+           "open", "licen", "permit", "owner", "run")
+OPENING = re.compile(r"开办|我要开")
 
 
 def _per_catalogue(build: Callable[[Records], Any]) -> Callable[[Records], Any]:
@@ -104,7 +114,8 @@ class Support(dict):
     text says nothing but the topic, and `shared`, the bundles in every topic named."""
 
     def __init__(self, weights: dict[str, float], topics: list[str], specific: dict[str, float],
-                 topic_only: bool = False, shared: list[str] | None = None, item_holders: list[str] | None = None) -> None:
+                 topic_only: bool = False, shared: list[str] | None = None, item_holders: list[str] | None = None,
+                 as_customer: frozenset[str] = frozenset()) -> None:
         super().__init__(weights)
         self.topics = topics
         self.specific = specific
@@ -113,6 +124,9 @@ class Support(dict):
         # the question is an item's name as the catalogue writes it and nothing else but words that only ask
         # (公章刻制及备案怎么办, 建设工程消防验收在哪办): the bundles that hold that item, in catalogue order
         self.item_holders = item_holders or []
+        # the text asks as a customer of a shop or venue (CUSTOMER): the bundles for opening a business, which cannot
+        # answer it
+        self.as_customer = as_customer
 
 
 def support(records: Records, text: str) -> Support | None:
@@ -124,14 +138,28 @@ def support(records: Records, text: str) -> Support | None:
     text = text[:500].lower()
     named = [topic for topic in records.get("topics", {}).values() if any(w in text for w in topic["words"])]
     weights = _weights(records, text)
-    holders = _item_named(records, text)
+    holders, customer = _item_named(records, text), _as_customer(records, text)
     if not named:
-        return Support(weights, [], weights, item_holders=holders)
+        return Support(weights, [], weights, item_holders=holders, as_customer=customer)
     topic_words = {w for topic in named for w in topic["words"]}
     members = list(dict.fromkeys(slug for topic in named for slug in topic["bundles"]))
     shared = [slug for slug in members if all(slug in topic["bundles"] for topic in named)] if len(named) > 1 else []
     return Support(weights, members, _weights(records, text, leave_out=topic_words), _only(text, topic_words), shared,
-                   holders)
+                   holders, customer)
+
+
+@_per_catalogue
+def _opening(records: Records) -> frozenset[str]:
+    """The bundles for opening a business: their names say so (我要开书店, 企业开办一件事, 开办超市便利店一件事)."""
+    return frozenset(slug for slug, bundle in records["bundles"].items() if OPENING.search(bundle["name"]))
+
+
+def _as_customer(records: Records, text: str) -> frozenset[str]:
+    """The bundles for opening a business, when the text asks as their customer (CUSTOMER words, none of RUNNING)."""
+    text = text.lower()
+    if any(word in text for word in CUSTOMER) and not any(word in text for word in RUNNING):
+        return _opening(records)
+    return frozenset()
 
 
 SHORTEST_ITEM_NAME = 4  # 生育登记; shorter names (公章) are words of many questions, not a question of their own
@@ -254,4 +282,4 @@ def english_support(records: Records, text: str) -> Support | None:
         for slug, weight in weights.get(word, {}).items():
             found[slug] = found.get(slug, 0.0) + weight
     ranked = dict(sorted(found.items(), key=lambda kv: -kv[1]))
-    return Support(ranked, [], ranked)
+    return Support(ranked, [], ranked, as_customer=_as_customer(records, text))

@@ -80,10 +80,10 @@ def test_words_pointing_strongly_at_one_bundle_are_asked_about_not_turned_away()
 class Topical(dict):
     """What catalogue.retrieval.support gives: weights, the named topics' bundles, the rest's weights."""
 
-    def __init__(self, weights, topics, specific, topic_only=False, shared=(), item_holders=()):
+    def __init__(self, weights, topics, specific, topic_only=False, shared=(), item_holders=(), as_customer=()):
         super().__init__(weights)
         self.topics, self.specific, self.topic_only, self.shared = topics, specific, topic_only, list(shared)
-        self.item_holders = list(item_holders)
+        self.item_holders, self.as_customer = list(item_holders), frozenset(as_customer)
 
 
 def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
@@ -174,3 +174,18 @@ def test_a_question_that_is_an_item_s_name_goes_to_the_bundles_holding_it_never_
                   support=several) == Decision("clarify", ["completion_acceptance", "gym", "hotel"])
     assert decide(parse(("out_of_scope", 0.99), ("bundle_hotel", 0.01)), support=several) == \
         Decision("clarify", ["hotel", "cinema", "gym"])
+
+
+def test_a_question_asked_as_a_customer_gets_no_bundle_for_opening_a_business():
+    """电影院有没有学生票优惠: the cinema bundle is for opening one; neither answered nor asked about. A bundle that is not
+    for opening a business, or a question back that also offers one, stays as decided."""
+    customer = Topical({"cinema": 15.1}, [], {"cinema": 15.1}, as_customer={"cinema", "gym", "hotel"})
+    assert decide(parse(("bundle_cinema", 0.95)), support=customer) == Decision("fallback")
+    assert decide(parse(("out_of_scope", 1.0), ("bundle_cinema", 0.0)), support=customer) == Decision("fallback")
+    assert decide(parse(("nlu_fallback", 0.5), ("bundle_cinema", 0.3), ("bundle_gym", 0.2)),
+                  support=Topical({"cinema": 6.0, "gym": 5.0}, [], {}, as_customer={"cinema", "gym"})) == Decision("fallback")
+    assert decide(parse(("bundle_newborn", 0.95)), support=customer) == Decision("bundle", ["newborn"])
+    mixed = Topical({"cinema": 6.0, "newborn": 5.0}, [], {}, as_customer={"cinema"})
+    assert decide(parse(("nlu_fallback", 0.5), ("bundle_cinema", 0.3), ("bundle_newborn", 0.2)), support=mixed) == \
+        Decision("clarify", ["cinema", "newborn"])
+    assert decide(parse(("bundle_cinema", 0.95)), support=Topical({"cinema": 15.1}, [], {})) == Decision("bundle", ["cinema"])

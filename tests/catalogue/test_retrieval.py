@@ -74,3 +74,13 @@ def test_an_item_s_name_counts_whole_or_without_its_bracketed_part(mini_records)
     mini_records["items"]["fire_check"]["name"] = "消防安全检查（营业前）"
     for text in ("消防安全检查（营业前）怎么办", "消防安全检查在哪办"):
         assert retrieval.support(mini_records, text).item_holders == ["shop"], text
+
+
+def test_a_question_asked_as_a_customer_of_a_shop_marks_the_bundles_for_opening_one(mini_records):
+    """我要开小店 is a bundle for opening a business (its name says 我要开); 宝宝登记一件事 is not. A customer's words with no
+    word of opening or running one (开, 许可, 老板…) mark the first: the shop's bundle cannot answer 哪家铺子便宜."""
+    for text in ("铺子哪家便宜", "小店买的东西要退款找哪个", "Can you recommend a cheap shop?"):
+        assert retrieval.support(mini_records, text).as_customer == {"shop"}, text
+    for text in ("开个铺子，哪家装修公司便宜", "铺子老板要投诉谁", "开个铺子", "上户口要带啥", "I want to open a cheap shop"):
+        found = retrieval.support(mini_records, text)
+        assert found is not None and found.as_customer == frozenset(), text

@@ -130,3 +130,11 @@ def test_a_question_that_is_an_item_s_name_reaches_a_bundle_holding_it_and_the_b
     assert data["decision"]["kind"] in ("bundle", "clarify")
     assert {b["bundle"] for b in data["decision"]["bundles"]} <= holders
     assert "事项的名称" in data["decision"]["why"]
+
+
+def test_a_customer_s_question_about_a_venue_gets_no_bundle_for_opening_one_and_the_bench_says_why(console):
+    """电影院 points at 我要开电影院; a question about its tickets is a customer's: honestly not covered."""
+    data = bench(console, "电影院有没有学生票优惠").json
+    assert data["decision"]["kind"] == "fallback" and data["decision"]["bundles"] == []
+    assert "顾客" in data["decision"]["why"]
+    assert not [m for m in data["messages"] if (m.get("custom") or {}).get("type") in ("bundle", "clarify")]

@@ -9,6 +9,7 @@ catalogue.provenance for the checklist. Bench conversations use their own sender
 
 from __future__ import annotations
 
+import copy
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -84,17 +85,30 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
         "support": None if support is None else [{"bundle": s, "name": names.get(s, s), "score": round(v, 2)}
                                                  for s, v in list(support.items())[:5]],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button,
-                    getattr(support, "topic_only", False), bool(getattr(support, "item_holders", None))),
+                    getattr(support, "topic_only", False), bool(getattr(support, "item_holders", None)),
+                    _as_customer(parse, spotted, support, decision)),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
 
 
+def _as_customer(parse: dict[str, Any], spotted: list[str], support: dict[str, float] | None, decision) -> bool:
+    """The fallback came from the customer rule: without it, the same parse would have named bundles."""
+    if decision.kind != "fallback" or not getattr(support, "as_customer", None):
+        return False
+    plain = copy.copy(support)  # the same support without the customer mark
+    plain.as_customer = frozenset()
+    return decide(parse, spotted, plain).kind != "fallback"
+
+
 def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False,
-         topic_only: bool = False, item_named: bool = False) -> str:
+         topic_only: bool = False, item_named: bool = False, as_customer: bool = False) -> str:
     """The rule of assistant/decision.py that made the decision, in words."""
     if button:
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
+    if as_customer:
+        return ("原文是以顾客身份问店铺或场所（如“哪家好”“票价”“退费”“投诉”），没有开店、经营的说法；"
+                "“我要开…”这类开办的一件事回答不了，如实告诉群众这不属于“一事一次办”。")
     if item_named:
         return ("原文是目录里某个事项的名称，除了问法没有别的词，不管分类器怎么判断，都不会说不属于："
                 + ("只有这一件事包含它，或分类器有把握选了包含它的一件事，直接回答。" if kind == "bundle"
