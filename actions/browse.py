@@ -58,5 +58,5 @@ class ActionAskShopType(Action):
         return "action_ask_shop_type"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        bundles = await catalogue_access.call(tracker.sender_id, browse.bundle_list, "企业开办", "行业准入")
-        return await conversation.clarify(dispatcher, tracker, [b["slug"] for b in bundles])
+        return await conversation.clarify(dispatcher, tracker,
+                                          await catalogue_access.call(tracker.sender_id, browse.shop_kinds))

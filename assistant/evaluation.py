@@ -27,10 +27,13 @@ def top_bundle(parse: dict) -> str | None:
     return next((slug_of(r["name"]) for r in parse.get("intent_ranking", []) if slug_of(r["name"])), None)
 
 
-def effective(decision: Decision, spotted: list[str]) -> Decision:
-    """What the citizen sees: a follow-up that names one bundle word for word answers about it."""
+def effective(decision: Decision, spotted: list[str], asks_back: Mapping[str, list[str]] | None = None) -> Decision:
+    """What the citizen sees: a follow-up that names one bundle word for word answers about it; an intent that asks
+    back among bundles (asks_back: 开店 with no kind named, open_shop → the shop bundles) is that question back."""
     if decision.kind == "intent" and decision.intent in TOPIC_INTENTS and len(spotted) == 1:
         return Decision("bundle", spotted)
+    if decision.kind == "intent" and decision.intent in (asks_back or {}):
+        return Decision("clarify", list(asks_back[decision.intent]))
     return decision
 
 
@@ -43,11 +46,12 @@ def declares_out_of_scope(decision: Decision) -> bool:
 Support = Callable[[str], Mapping[str, float] | None]
 
 
-def outcome(case: dict, parse: dict, spot: Callable[[str], list[str]], support: Support | None = None) -> dict:
+def outcome(case: dict, parse: dict, spot: Callable[[str], list[str]], support: Support | None = None,
+            asks_back: Mapping[str, list[str]] | None = None) -> dict:
     """What the citizen would have got for one case, and whether it was right."""
     text = parse.get("text") or ""
     spotted = spot(text)
-    decision = effective(decide(parse, spotted, support(text) if support else None), spotted)
+    decision = effective(decide(parse, spotted, support(text) if support else None), spotted, asks_back)
     row = {"kind": case["kind"], "style": case.get("style") or "unmarked", "decision": decision.kind,
            "offered": decision.bundles, "intent": decision.intent, "fell_back": declares_out_of_scope(decision)}
     if case["kind"] == "bundle":
@@ -85,9 +89,9 @@ def metrics(rows: list[dict]) -> dict:
 
 
 def evaluate(cases: list[dict], parses: list[dict], spot: Callable[[str], list[str]],
-             support: Support | None = None) -> dict:
+             support: Support | None = None, asks_back: Mapping[str, list[str]] | None = None) -> dict:
     """Every metric over the set and per style tag, with each wrong answer listed under its bundle."""
-    rows = [outcome(case, parse, spot, support) for case, parse in zip(cases, parses, strict=True)]
+    rows = [outcome(case, parse, spot, support, asks_back) for case, parse in zip(cases, parses, strict=True)]
     errors: dict[str, list[dict]] = defaultdict(list)
     for case, row in zip(cases, rows, strict=True):
         where = {"text": case["text"], "decision": row["decision"], "offered": row["offered"], "style": row["style"]}

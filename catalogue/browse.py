@@ -17,6 +17,11 @@ def bundle_list(cat: Records, family: str | None = None, stage: str | None = Non
     ]
 
 
+def shop_kinds(cat: Records) -> list[str]:
+    """The bundles a question about opening a shop of no named kind (开店, intent open_shop) is asked back among."""
+    return [b["slug"] for b in bundle_list(cat, "企业开办", "行业准入")]
+
+
 def taxonomy() -> dict[str, tuple[str, ...]]:
     """The families and stages a bundle can belong to."""
     return {"families": schema.FAMILIES, "personal_stages": schema.PERSONAL_STAGES,

@@ -35,24 +35,23 @@ async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(guard(text)) for text in texts]
 
 
-def _reused(path: Path | None, texts: list[str]) -> list[dict] | None:
+def _reused(path: Path | None, texts: list[str], model: Path) -> list[dict] | None:
     """The parses kept in path, if they are of these texts by the same model file."""
     if path is None or not path.exists():
         return None
     kept = json.loads(path.read_text(encoding="utf-8"))
     parses = kept.get("parses") or []
-    model = settings.path("YISHI_MODEL")
     same_model = model.exists() and kept.get("model_mtime") == model.stat().st_mtime
     return parses if same_model and [p.get("text") for p in parses] == [guard(t) for t in texts] else None
 
 
-def run(cases: list[dict], parses: list[dict], spot, support) -> dict:
+def run(cases: list[dict], parses: list[dict], spot, support, asks_back) -> dict:
     """The figures, and each case with the model's ranking and what the citizen would get (decision and offered
     bundles), so two models' answers can be compared case by case (the console's 模型 page)."""
-    result = evaluate(cases, parses, spot, support)
+    result = evaluate(cases, parses, spot, support, asks_back)
     result["cases"] = []
     for case, parse in zip(cases, parses, strict=True):
-        answer = outcome(case, parse, spot, support)
+        answer = outcome(case, parse, spot, support, asks_back)
         result["cases"].append({**case, "ranking": parse.get("intent_ranking", [])[:5], "decision": answer["decision"],
                                 "offered": answer["offered"], "intent": answer["intent"]})
     return result
@@ -74,7 +73,7 @@ def main() -> int:
     held, blind = load_cases(args.cases), load_cases(args.blind) if args.blind.exists() else []
     items = coverage_cases(records)
     texts = [c["text"] for c in held + blind + items]
-    parses = _reused(args.reuse_parses, texts) or asyncio.run(parse_all(args.model, texts))
+    parses = _reused(args.reuse_parses, texts, args.model) or asyncio.run(parse_all(args.model, texts))
     if args.reuse_parses:
         args.reuse_parses.write_text(json.dumps({"model_mtime": args.model.stat().st_mtime, "parses": parses},
                                                 ensure_ascii=False), encoding="utf-8")
@@ -85,20 +84,22 @@ def main() -> int:
     def support(text: str):
         return retrieval.support(records, normalize(text))
 
-    result = run(held, parses[:len(held)], spot, support)
+    # 开店 with no kind named is asked back among the shop bundles (actions/browse.py: ActionAskShopType)
+    asks_back = {"open_shop": browse.shop_kinds(records)}
+    result = run(held, parses[:len(held)], spot, support, asks_back)
     if blind:
         blind_parses = parses[len(held):len(held) + len(blind)]
-        result["blind"] = run(blind, blind_parses, spot, support)
+        result["blind"] = run(blind, blind_parses, spot, support, asks_back)
         # each file of the blind set on its own: rounds written at different times by different writers
         files = sorted(args.blind.rglob("*.yml")) if args.blind.is_dir() else [args.blind]
         start, result["blind"]["files"] = 0, {}
         for file in files:
             cases = load_cases(file)
             if cases:
-                found = evaluate(cases, blind_parses[start:start + len(cases)], spot, support)
+                found = evaluate(cases, blind_parses[start:start + len(cases)], spot, support, asks_back)
                 result["blind"]["files"][file.name] = {k: v for k, v in found.items() if k not in ("errors", "styles")}
                 start += len(cases)
-    checked = run(items, parses[len(held) + len(blind):], spot, support)
+    checked = run(items, parses[len(held) + len(blind):], spot, support, asks_back)
     result["coverage"] = coverage(checked)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -47,3 +47,15 @@ def test_the_coverage_test_counts_answers_and_ask_backs_among_the_holders_of_an_
     result = coverage(evaluate(cases, parses, lambda text: []))
     assert result["cases"] == len(cases) and result["routed"] == 0.5
     assert sorted(m["text"] for m in result["misses"]) == sorted(c["text"] for c in cases[::2])
+
+
+def test_an_intent_that_asks_back_among_bundles_counts_as_that_question_back_not_as_out_of_scope():
+    """开店 (open_shop): the bot offers the shop bundles as buttons; the citizen is not told that nothing fits."""
+    cases = [{"kind": "ambiguous", "text": "开个店", "candidates": ["shop", "cafe"]},
+             {"kind": "out_of_scope", "text": "开店赚钱吗"}]
+    parses = [parse("开个店", ("open_shop", 0.9)), parse("开店赚钱吗", ("open_shop", 0.8))]
+    plain = evaluate(cases, parses, lambda text: [])
+    assert plain["ask_back_rate"] == 0.0 and plain["oos_recall"] == 1.0 and plain["oos_precision"] == 0.5  # as if declined
+    asked = evaluate(cases, parses, lambda text: [], asks_back={"open_shop": ["shop", "cafe", "gym"]})
+    assert asked["ask_back_rate"] == 1.0 and asked["ask_back_relevant"] == 0.0  # gym is no candidate
+    assert asked["oos_recall"] == 0.0 and asked["oos_precision"] is None  # nothing was declared out of scope
