@@ -81,6 +81,7 @@ def test_a_question_asked_as_a_customer_of_a_shop_marks_the_bundles_for_opening_
     word of opening or running one (开, 许可, 老板…) mark the first: the shop's bundle cannot answer 哪家铺子便宜."""
     for text in ("铺子哪家便宜", "小店买的东西要退款找哪个", "Can you recommend a cheap shop?"):
         assert retrieval.support(mini_records, text).as_customer == {"shop"}, text
-    for text in ("开个铺子，哪家装修公司便宜", "铺子老板要投诉谁", "开个铺子", "上户口要带啥", "I want to open a cheap shop"):
+    for text in ("开个铺子，哪家装修公司便宜", "铺子老板要投诉谁", "注册个铺子哪家代办便宜", "开个铺子", "上户口要带啥",
+                 "I want to open a cheap shop"):
         found = retrieval.support(mini_records, text)
         assert found is not None and found.as_customer == frozenset(), text
