@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from assistant.payloads import is_button_payload
 
-VERSION = 1
+VERSION = 2  # 2: a pick turn that also asks back leaves its question asked back
 NLU_FALLBACK = "nlu_fallback"
 
 SCHEMA = [
@@ -194,7 +194,9 @@ def _bot(summary: Summary, event: dict[str, Any]) -> list[Question | Settled]:
     bundle = summary.turn_bundle if outcome == "bundle" else None
     if summary.turn_seq is not None:
         return [Settled(summary.turn_seq, outcome, bundle)]
-    if summary.pending_seq is not None and outcome in ("bundle", "fallback"):
+    if summary.pending_seq is not None and outcome in ("bundle", "fallback", "clarify"):
+        # a pick settles the question its turn's outcome at a time: a checklist, then a question back in the same
+        # turn, leaves it asked back (a clarify outranks a bundle), as reading the whole turn at once does
         return [Settled(summary.pending_seq, outcome, bundle)]
     return []
 
