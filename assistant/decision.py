@@ -61,12 +61,17 @@ def decide(parse: Mapping[str, Any], spotted: Sequence[str] = (), support: Mappi
     """Decide from the parse; spotted are bundles whose names or aliases appear word for word in the text;
     support (catalogue.retrieval) the bundles the text shares words with: when given, a bundle is offered
     back only if the text supports it. A question asked as a customer of a shop or venue (电影院有没有学生票优惠)
-    is not answered or asked back with bundles for opening one (support.as_customer): nothing fits."""
+    is not answered or asked back with bundles for opening one (support.as_customer), nor a question about what a
+    bundle does not cover (二手车过户 beside 二手房: support.excluded, the catalogue's exclusions): nothing fits."""
     decision = _decide(parse, spotted, support)
-    customer = getattr(support, "as_customer", None)
-    if customer and decision.kind in ("bundle", "clarify") and set(decision.bundles) <= customer:
+    if decision.kind in ("bundle", "clarify") and set(decision.bundles) <= _kept_away(support):
         return Decision("fallback")
     return decision
+
+
+def _kept_away(support: Mapping[str, float] | None) -> frozenset[str]:
+    """The bundles this text must not be answered or asked back with (retrieval.Support: as_customer, excluded)."""
+    return frozenset(getattr(support, "as_customer", ())) | frozenset(getattr(support, "excluded", ()))
 
 
 def _decide(parse: Mapping[str, Any], spotted: Sequence[str], support: Mapping[str, float] | None) -> Decision:

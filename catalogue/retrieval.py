@@ -115,7 +115,7 @@ class Support(dict):
 
     def __init__(self, weights: dict[str, float], topics: list[str], specific: dict[str, float],
                  topic_only: bool = False, shared: list[str] | None = None, item_holders: list[str] | None = None,
-                 as_customer: frozenset[str] = frozenset()) -> None:
+                 as_customer: frozenset[str] = frozenset(), excluded: frozenset[str] = frozenset()) -> None:
         super().__init__(weights)
         self.topics = topics
         self.specific = specific
@@ -127,6 +127,8 @@ class Support(dict):
         # the text asks as a customer of a shop or venue (CUSTOMER): the bundles for opening a business, which cannot
         # answer it
         self.as_customer = as_customer
+        # the bundles whose exclusions (catalogue: exclusions) the text names: 二手车 is no 二手房
+        self.excluded = excluded
 
 
 def support(records: Records, text: str) -> Support | None:
@@ -138,14 +140,22 @@ def support(records: Records, text: str) -> Support | None:
     text = text[:500].lower()
     named = [topic for topic in records.get("topics", {}).values() if any(w in text for w in topic["words"])]
     weights = _weights(records, text)
-    holders, customer = _item_named(records, text), _as_customer(records, text)
+    holders, customer, excluded = _item_named(records, text), _as_customer(records, text), _excluded(records, text)
     if not named:
-        return Support(weights, [], weights, item_holders=holders, as_customer=customer)
+        return Support(weights, [], weights, item_holders=holders, as_customer=customer, excluded=excluded)
     topic_words = {w for topic in named for w in topic["words"]}
     members = list(dict.fromkeys(slug for topic in named for slug in topic["bundles"]))
     shared = [slug for slug in members if all(slug in topic["bundles"] for topic in named)] if len(named) > 1 else []
     return Support(weights, members, _weights(records, text, leave_out=topic_words), _only(text, topic_words), shared,
-                   holders, customer)
+                   holders, customer, excluded)
+
+
+def _excluded(records: Records, text: str) -> frozenset[str]:
+    """The bundles an exclusion of the catalogue keeps away from this text: one of its words, none of its `unless`."""
+    text = text.lower()
+    return frozenset(rule["bundle"] for rule in records.get("exclusions", {}).values()
+                     if any(w.lower() in text for w in rule["words"])
+                     and not any(w.lower() in text for w in rule.get("unless") or []))
 
 
 @_per_catalogue
@@ -282,4 +292,4 @@ def english_support(records: Records, text: str) -> Support | None:
         for slug, weight in weights.get(word, {}).items():
             found[slug] = found.get(slug, 0.0) + weight
     ranked = dict(sorted(found.items(), key=lambda kv: -kv[1]))
-    return Support(ranked, [], ranked, as_customer=_as_customer(records, text))
+    return Support(ranked, [], ranked, as_customer=_as_customer(records, text), excluded=_excluded(records, text))

@@ -76,6 +76,10 @@ FIELDS: dict[str, dict[str, tuple]] = {
                    "why": ("str", True, None)},
     # a broad topic people name without saying which bundle (户口, 社保, 贷款): asked back among its bundles
     "topics": {"id": ("id", True, None), "words": ("strs", True, None), "bundles": ("strs", True, None)},
+    # what a bundle does not cover though its words are near (二手车 beside 二手房): a question with one of `words` and
+    # none of `unless` is neither answered nor asked back with that bundle
+    "exclusions": {"id": ("id", True, None), "bundle": ("str", True, None), "words": ("strs", True, None),
+                "unless": ("strs", False, [])},
 }
 
 ITEM_MATERIAL_FIELDS = {

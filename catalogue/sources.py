@@ -14,7 +14,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
 KINDS = ("citations", "departments", "channels", "mechanisms", "materials", "questions", "items", "bundles",
-         "next_steps", "topics")
+         "next_steps", "topics", "exclusions")
 ID_FIELD = {kind: "id" for kind in KINDS} | {"questions": "key", "bundles": "slug"}
 LINE_KEY = "__line__"
 

@@ -287,12 +287,16 @@ def _check_topic(clean: dict, check: _Checker, cat: Catalogue) -> None:
         check.error("bundles", "a topic asks back among at least two bundles")
 
 
+def _check_exclusion(clean: dict, check: _Checker, cat: Catalogue) -> None:
+    _ref(check, cat, "bundles", "bundle", clean["bundle"])
+
+
 _REFERENCE_CHECKS = (
     ("citations", _check_citation),
     *((kind, _check_provenance) for kind in KINDS if kind != "citations"),
     ("materials", _check_material), ("questions", _check_question),
     ("items", _check_item), ("bundles", _check_bundle), ("bundles", _check_promise), ("next_steps", _check_next_step),
-    ("topics", _check_topic),
+    ("topics", _check_topic), ("exclusions", _check_exclusion),
 )
 
 

@@ -80,10 +80,12 @@ def test_words_pointing_strongly_at_one_bundle_are_asked_about_not_turned_away()
 class Topical(dict):
     """What catalogue.retrieval.support gives: weights, the named topics' bundles, the rest's weights."""
 
-    def __init__(self, weights, topics, specific, topic_only=False, shared=(), item_holders=(), as_customer=()):
+    def __init__(self, weights, topics, specific, topic_only=False, shared=(), item_holders=(), as_customer=(),
+                 excluded=()):
         super().__init__(weights)
         self.topics, self.specific, self.topic_only, self.shared = topics, specific, topic_only, list(shared)
         self.item_holders, self.as_customer = list(item_holders), frozenset(as_customer)
+        self.excluded = frozenset(excluded)
 
 
 def test_a_question_naming_only_a_broad_topic_is_asked_back_among_its_bundles():
@@ -189,3 +191,15 @@ def test_a_question_asked_as_a_customer_gets_no_bundle_for_opening_a_business():
     assert decide(parse(("nlu_fallback", 0.5), ("bundle_cinema", 0.3), ("bundle_newborn", 0.2)), support=mixed) == \
         Decision("clarify", ["cinema", "newborn"])
     assert decide(parse(("bundle_cinema", 0.95)), support=Topical({"cinema": 15.1}, [], {})) == Decision("bundle", ["cinema"])
+
+
+def test_a_question_about_what_a_bundle_does_not_cover_gets_no_answer_or_question_back_with_it():
+    """二手车过户要带什么 (the catalogue's exclusions: 二手车 is no 二手房): neither answered nor asked about; a question back
+    with another bundle too keeps both."""
+    car = Topical({"second_hand_house": 6.0}, [], {}, excluded={"second_hand_house"})
+    assert decide(parse(("bundle_second_hand_house", 0.9)), support=car) == Decision("fallback")
+    assert decide(parse(("nlu_fallback", 0.5), ("bundle_second_hand_house", 0.4), ("bundle_utilities_transfer", 0.3)),
+                  support=Topical({"second_hand_house": 6.0, "utilities_transfer": 5.0}, [], {},
+                                  excluded={"second_hand_house"})) == \
+        Decision("clarify", ["second_hand_house", "utilities_transfer"])
+    assert decide(parse(("bundle_newborn", 0.9)), support=car) == Decision("bundle", ["newborn"])

@@ -78,6 +78,7 @@ def test_bundles_added_removed_and_renamed(mini_sources, old):
     edit(registry, "  - slug: shop\n", "  - slug: store\n")
     edit(registry, "from: baby, to: shop,", "from: baby, to: store,")
     edit(registry, "bundles: [baby, shop]", "bundles: [baby, store]")
+    edit(registry, "bundle: shop,", "bundle: store,")
     result = changes.diff(old, new(mini_sources))
     store, baby, shop = result.bundles
     assert (store.slug, store.status, store.delta.working_days, store.delta.visits) == ("store", "added", (None, 20), (None, 1))

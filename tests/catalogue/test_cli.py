@@ -18,7 +18,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def test_check_and_build(capsys, mini_sources, tmp_path):
     code, out, _ = run(capsys, "catalogue", "check", "--sources", str(mini_sources))
     assert (code, out) == (0, "ok: 2 citations, 3 departments, 2 channels, 1 mechanisms, 9 materials, 3 questions, "
-                              "4 items, 2 bundles, 1 next_steps, 1 topics\n")
+                              "4 items, 2 bundles, 1 next_steps, 1 topics, 1 exclusions\n")
     db = tmp_path / "out.db"
     code, out, _ = run(capsys, "catalogue", "build", "--sources", str(mini_sources), "--db", str(db),
                        "--dictionary", str(tmp_path / "dict"))

@@ -59,7 +59,7 @@ def test_search_never_raises_on_query_syntax(mini_db, text):
 def test_check_of_the_fixture_counts_records(mini_sources):
     counts = {kind: len(records) for kind, records in check(mini_sources).catalogue.records.items()}
     assert counts == {"citations": 2, "departments": 3, "channels": 2, "mechanisms": 1, "materials": 9, "questions": 3,
-                      "items": 4, "bundles": 2, "next_steps": 1, "topics": 1}
+                      "items": 4, "bundles": 2, "next_steps": 1, "topics": 1, "exclusions": 1}
 
 
 def test_load_gives_back_the_validated_records_with_their_types(mini_records, tmp_path):

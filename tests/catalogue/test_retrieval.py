@@ -85,3 +85,10 @@ def test_a_question_asked_as_a_customer_of_a_shop_marks_the_bundles_for_opening_
                  "I want to open a cheap shop"):
         found = retrieval.support(mini_records, text)
         assert found is not None and found.as_customer == frozenset(), text
+
+
+def test_an_exclusion_of_the_catalogue_keeps_its_bundle_away_unless_a_word_brings_it_back(mini_records):
+    """The fixture's exclusion: 房租 is not the shop's business, unless the text also says 铺子."""
+    assert retrieval.support(mini_records, "房租怎么交").excluded == {"shop"}
+    for text in ("铺子的房租怎么算", "开个铺子", "上户口要带啥"):
+        assert retrieval.support(mini_records, text).excluded == frozenset(), text

@@ -127,7 +127,7 @@ def test_all_errors_are_reported_in_one_run(mini_sources, write_source):
     assert errors(mini_sources) == [
         "b.yaml:2: question 'lonely': field 'options': needs at least two options",
         "c.yaml: field 'widgets': unknown section; expected one of citations, departments, channels, mechanisms, materials, "
-        "questions, items, bundles, next_steps, topics",
+        "questions, items, bundles, next_steps, topics, exclusions",
         "x.yaml:2: department 'market': field 'id': duplicate id 'market' (first defined in registry.yaml)",
     ]
 
@@ -194,3 +194,14 @@ def test_topics_ask_back_among_existing_bundles(mini_sources, write_source):
         "topics.yaml:2: topic 'lonely': field 'bundles': a topic asks back among at least two bundles",
         "topics.yaml:3: topic 'astray': field 'bundles[1]': unknown bundle 'nowhere'",
         "topics.yaml:4: topic 'blank': field 'words': must be a list of non-empty texts"]
+
+
+def test_an_exclusion_names_an_existing_bundle_and_its_words(mini_sources, write_source):
+    write_source(mini_sources, "exclusions.yaml", """\
+        exclusions:
+          - {id: astray, bundle: nowhere, words: [二手车], source: x, region: 推断, checked: null}
+          - {id: blank, bundle: shop, words: [" "], source: x, region: 推断, checked: null}
+        """)
+    found = errors(mini_sources)
+    assert found[0] == "exclusions.yaml:2: exclusion 'astray': field 'bundle': unknown bundle 'nowhere'"
+    assert found[1] == "exclusions.yaml:3: exclusion 'blank': field 'words': must be a list of non-empty texts"

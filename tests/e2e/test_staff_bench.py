@@ -138,3 +138,11 @@ def test_a_customer_s_question_about_a_venue_gets_no_bundle_for_opening_one_and_
     assert data["decision"]["kind"] == "fallback" and data["decision"]["bundles"] == []
     assert "顾客" in data["decision"]["why"]
     assert not [m for m in data["messages"] if (m.get("custom") or {}).get("type") in ("bundle", "clarify")]
+
+
+def test_a_question_about_what_a_bundle_does_not_cover_gets_no_checklist_and_the_bench_says_why(console):
+    """二手车 is no 二手房 (catalogue/sources/registry/exclusions.yaml): honestly not covered, whatever 过户 suggests."""
+    data = bench(console, "二手车过户要带什么").json
+    assert data["decision"]["kind"] == "fallback" and data["decision"]["bundles"] == []
+    assert "范围之外" in data["decision"]["why"]
+    assert not [m for m in data["messages"] if (m.get("custom") or {}).get("type") in ("bundle", "clarify")]

@@ -86,27 +86,35 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
                                                  for s, v in list(support.items())[:5]],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button,
                     getattr(support, "topic_only", False), bool(getattr(support, "item_holders", None)),
-                    _as_customer(parse, spotted, support, decision)),
+                    _kept_away_by(parse, spotted, support, decision)),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
 
 
-def _as_customer(parse: dict[str, Any], spotted: list[str], support: dict[str, float] | None, decision) -> bool:
-    """The fallback came from the customer rule: without it, the same parse would have named bundles."""
-    if decision.kind != "fallback" or not getattr(support, "as_customer", None):
-        return False
-    plain = copy.copy(support)  # the same support without the customer mark
-    plain.as_customer = frozenset()
-    return decide(parse, spotted, plain).kind != "fallback"
+def _kept_away_by(parse: dict[str, Any], spotted: list[str], support: dict[str, float] | None, decision) -> str | None:
+    """"customer" or "excluded" when the fallback came from that rule: without it, the same parse would have named
+    bundles."""
+    if decision.kind != "fallback":
+        return None
+    for rule in ("as_customer", "excluded"):
+        if getattr(support, rule, None):
+            plain = copy.copy(support)  # the same support without this rule's mark
+            setattr(plain, rule, frozenset())
+            if decide(parse, spotted, plain).kind != "fallback":
+                return {"as_customer": "customer", "excluded": "excluded"}[rule]
+    return None
 
 
 def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False,
-         topic_only: bool = False, item_named: bool = False, as_customer: bool = False) -> str:
+         topic_only: bool = False, item_named: bool = False, kept_away: str | None = None) -> str:
     """The rule of assistant/decision.py that made the decision, in words."""
     if button:
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
-    if as_customer:
+    if kept_away == "excluded":
+        return ("原文说到了某件事明确不办的内容（目录“范围之外”所列，如二手车之于二手房过户），又没有说到它仍可能办的内容；"
+                "不拿这件事回答或反问，如实告诉群众这不属于“一事一次办”。")
+    if kept_away == "customer":
         return ("原文是以顾客身份问店铺或场所（如“哪家好”“票价”“退费”“投诉”），没有开店、经营的说法；"
                 "“我要开…”这类开办的一件事回答不了，如实告诉群众这不属于“一事一次办”。")
     if item_named:

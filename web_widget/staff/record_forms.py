@@ -176,6 +176,12 @@ FORMS: dict[str, Form] = {form.name: form for form in (
         Field("words", "话题词", "strs", "每行一个，例如 户口。"),
         Field("bundles", "反问时列出的一件事", "refs", "至少两个。", ref="bundles"),
         *PROVENANCE)),
+    Form("exclusions", "exclusions", "范围之外", (
+        Field("id", "编号", help=ID_HELP),
+        Field("bundle", "一件事", "ref", ref="bundles"),
+        Field("words", "范围之外的词", "strs", "每行一个，例如 二手车：问到它就不是这件事。"),
+        Field("unless", "除非同时说到", "strs", "每行一个，例如 房：说到它仍可能是这件事。"),
+        *PROVENANCE)),
 )}
 
 ROWS_SHOWN_EMPTY = 3  # blank rows under a table of sub-records, for adding

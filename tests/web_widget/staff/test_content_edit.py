@@ -94,7 +94,8 @@ def test_every_form_renders_filled_in_with_edit_links_from_the_listings(staff):
     for form in record_forms.FORMS.values():
         record_id = {"bundles": "shop", "items": "register", "materials": "plan", "questions": "pool",
                      "departments": "fire", "channels": "web", "mechanisms": "rongque", "citations": "sc_guide",
-                     "next_steps": "baby_to_shop", "topics": "papers"}[form.kind]
+                     "next_steps": "baby_to_shop", "topics": "papers",
+                     "exclusions": "shop_rent"}[form.kind]
         page = html(staff.get(f"/staff/content/edit/{form.name}/{record_id}"))
         assert f"编辑{form.title}" in page and "style=" not in page and "<script" not in page, form.name
         for field in form.fields:
