@@ -150,12 +150,16 @@ def support(records: Records, text: str) -> Support | None:
                    holders, customer, excluded)
 
 
+def _names_one_not_other(text: str, words: Iterable[str], unless: Iterable[str]) -> bool:
+    """The text (lower case) holds one of `words` and none of `unless` (compared in lower case)."""
+    return any(w.lower() in text for w in words) and not any(w.lower() in text for w in unless)
+
+
 def _excluded(records: Records, text: str) -> frozenset[str]:
     """The bundles an exclusion of the catalogue keeps away from this text: one of its words, none of its `unless`."""
     text = text.lower()
     return frozenset(rule["bundle"] for rule in records.get("exclusions", {}).values()
-                     if any(w.lower() in text for w in rule["words"])
-                     and not any(w.lower() in text for w in rule.get("unless") or []))
+                     if _names_one_not_other(text, rule["words"], rule.get("unless") or []))
 
 
 @_per_catalogue
@@ -166,8 +170,7 @@ def _opening(records: Records) -> frozenset[str]:
 
 def _as_customer(records: Records, text: str) -> frozenset[str]:
     """The bundles for opening a business, when the text asks as their customer (CUSTOMER words, none of RUNNING)."""
-    text = text.lower()
-    if any(word in text for word in CUSTOMER) and not any(word in text for word in RUNNING):
+    if _names_one_not_other(text.lower(), CUSTOMER, RUNNING):
         return _opening(records)
     return frozenset()
 

@@ -79,7 +79,7 @@ FIELDS: dict[str, dict[str, tuple]] = {
     # what a bundle does not cover though its words are near (二手车 beside 二手房): a question with one of `words` and
     # none of `unless` is neither answered nor asked back with that bundle
     "exclusions": {"id": ("id", True, None), "bundle": ("str", True, None), "words": ("strs", True, None),
-                "unless": ("strs", False, [])},
+                   "unless": ("strs", False, [])},
 }
 
 ITEM_MATERIAL_FIELDS = {

@@ -93,16 +93,16 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
 
 
 def _kept_away_by(parse: dict[str, Any], spotted: list[str], support: dict[str, float] | None, decision) -> str | None:
-    """"customer" or "excluded" when the fallback came from that rule: without it, the same parse would have named
-    bundles."""
+    """The mark of catalogue.retrieval.Support ("as_customer" or "excluded") the fallback came from: without it, the
+    same parse would have named bundles."""
     if decision.kind != "fallback":
         return None
-    for rule in ("as_customer", "excluded"):
-        if getattr(support, rule, None):
-            plain = copy.copy(support)  # the same support without this rule's mark
-            setattr(plain, rule, frozenset())
+    for mark in ("as_customer", "excluded"):
+        if getattr(support, mark, None):
+            plain = copy.copy(support)  # the same support without this mark
+            setattr(plain, mark, frozenset())
             if decide(parse, spotted, plain).kind != "fallback":
-                return {"as_customer": "customer", "excluded": "excluded"}[rule]
+                return mark
     return None
 
 
@@ -114,7 +114,7 @@ def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], butt
     if kept_away == "excluded":
         return ("原文说到了某件事明确不办的内容（目录“范围之外”所列，如二手车之于二手房过户），又没有说到它仍可能办的内容；"
                 "不拿这件事回答或反问，如实告诉群众这不属于“一事一次办”。")
-    if kept_away == "customer":
+    if kept_away == "as_customer":
         return ("原文是以顾客身份问店铺或场所（如“哪家好”“票价”“退费”“投诉”），没有开店、经营的说法；"
                 "“我要开…”这类开办的一件事回答不了，如实告诉群众这不属于“一事一次办”。")
     if item_named:
