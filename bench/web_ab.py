@@ -4,7 +4,10 @@ this checkout and one from a git worktree of REF (its code only: the data direct
 taking turns message by message so both see the same machine. Prints each one's latency (p50, p95) and its web app's
 CPU per message, then the ratios. Figures, never pass/fail.
 
-    .venv/bin/python bench/web_ab.py [REF, default HEAD] [--visitors N, default 30]
+With --whole-stack, each checkout runs a stack of its own (action server, one Rasa server, web app) from its own code
+on this checkout's model and data, for changes to the Rasa side; the CPU is then the whole stack's per message.
+
+    .venv/bin/python bench/web_ab.py [REF, default HEAD] [--visitors N, default 30] [--whole-stack]
 """
 
 from __future__ import annotations
@@ -29,15 +32,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ref", nargs="?", default="HEAD")
     parser.add_argument("--visitors", type=int, default=30)
+    parser.add_argument("--whole-stack", action="store_true", help="REF's code for its own Rasa and action servers too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "base"
         subprocess.run(["git", "-C", str(PROJECT), "worktree", "add", "--detach", str(base), args.ref], check=True,
                        capture_output=True)
-        stack = stack_module.start(Path(tmp) / "stack", rasa_servers=1)
+        stacks = {"this checkout": stack_module.start(Path(tmp) / "stack", rasa_servers=1)}
         try:
-            webs = {name: stack.start_web(extra_env=UNLIMITED_RATES, folder=Path(tmp) / folder, code=code)
+            stacks[args.ref] = (stack_module.start(Path(tmp) / "stack-old", rasa_servers=1, code=base)
+                                if args.whole_stack else stacks["this checkout"])
+            webs = {name: stacks[name].start_web(extra_env=UNLIMITED_RATES, folder=Path(tmp) / folder, code=code)
                     for name, folder, code in (("this checkout", "new", None), (args.ref, "old", base))}
+            measured = {name: [web.process] + (stacks[name].processes if args.whole_stack else [])
+                        for name, web in webs.items()}
+            what = "whole stack" if args.whole_stack else "web app"
             times: dict[str, list[float]] = {name: [] for name in webs}
             cpu = {name: 0.0 for name in webs}
             for _ in range(2):  # what loads lazily, in both
@@ -49,23 +58,24 @@ def main() -> None:
                 visitors = {name: WebVisitor(web.url) for name, web in webs.items()}
                 for text in CONVERSATION:
                     for name, visitor in visitors.items():
-                        pid = webs[name].process.pid
-                        used, begun = cpu_seconds(pid), time.perf_counter()
+                        pids = {process.pid for process in measured[name]}
+                        used, begun = sum(map(cpu_seconds, pids)), time.perf_counter()
                         problem = visitor.say(text)
                         times[name].append((time.perf_counter() - begun) * 1000)
-                        cpu[name] += cpu_seconds(pid) - used
+                        cpu[name] += sum(map(cpu_seconds, pids)) - used
                         if problem:
                             print(f"{name}: {problem}")
             count = args.visitors * len(CONVERSATION)
             for name in webs:
                 print(f"{name:>14}: {count} messages, p50 {statistics.median(times[name]):.1f} ms, "
-                      f"p95 {percentile(times[name], 0.95):.1f} ms; web app CPU {cpu[name] / count * 1000:.2f} ms "
+                      f"p95 {percentile(times[name], 0.95):.1f} ms; {what} CPU {cpu[name] / count * 1000:.2f} ms "
                       "per message")
             new, old = webs
             print(f"ratios, this checkout / {old}: p50 {statistics.median(times[new]) / statistics.median(times[old]):.2f}, "
-                  f"web app CPU {cpu[new] / max(cpu[old], 1e-9):.2f}")
+                  f"{what} CPU {cpu[new] / max(cpu[old], 1e-9):.2f}")
         finally:
-            stack.stop()  # the web apps with it
+            for stack in {id(stack): stack for stack in stacks.values()}.values():
+                stack.stop()  # the web apps with it
             subprocess.run(["git", "-C", str(PROJECT), "worktree", "remove", "--force", str(base)], check=False,
                            capture_output=True)
 

@@ -170,9 +170,10 @@ def _wait(url: str, seconds: float, processes: list[subprocess.Popen]) -> None:
 
 def start(folder: Path, extra_env: dict[str, str] | None = None, rasa_servers: int = 1,
           model: Path | None = None, actions_package: str = "actions", rasa_ports: list[int] | None = None,
-          actions_port: int | None = None) -> Stack:
+          actions_port: int | None = None, code: Path | None = None) -> Stack:
     """The action server and rasa_servers Rasa servers on loopback ports (free ones unless given), warmed up; logs in
-    folder/*.log."""
+    folder/*.log. `code`: run another checkout's code (a git worktree of an earlier commit, bench/web_ab.py
+    --whole-stack) on this checkout's data and model."""
     model = model or settings.path("YISHI_MODEL")
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make model`")
@@ -186,15 +187,17 @@ def start(folder: Path, extra_env: dict[str, str] | None = None, rasa_servers: i
         "YISHI_TRACKER_DB": str(stack.tracker_db), "YISHI_RASA_URLS": ",".join(stack.rasa_urls),
         "YISHI_RASA_JWT_SECRET": stack.jwt_secret,
     } | (extra_env or {})
+    if code is not None:
+        stack.env |= {"YISHI_HOME": str(home), "PYTHONPATH": str(code)}
     actions_log = open(folder / "actions.log", "w")  # noqa: SIM115 - closed with the process
     stack.processes.append(subprocess.Popen(
         actions_command(stack.actions_port, actions_package),
-        cwd=home, env=stack.env, stdout=actions_log, stderr=subprocess.STDOUT))
+        cwd=code or home, env=stack.env, stdout=actions_log, stderr=subprocess.STDOUT))
     for index, port in enumerate(stack.rasa_ports):
         rasa_out = open(folder / f"rasa-{index}-stdout.log", "w")  # noqa: SIM115
         stack.processes.append(subprocess.Popen(
             rasa_server_command(model, port, stack.jwt_secret, folder / f"rasa-{index}.log", stack.env),
-            cwd=home, env=stack.env, stdout=rasa_out, stderr=subprocess.STDOUT))
+            cwd=code or home, env=stack.env, stdout=rasa_out, stderr=subprocess.STDOUT))
     try:
         _wait(f"http://127.0.0.1:{stack.actions_port}/health", 60, stack.processes)
         for url in stack.rasa_urls:

@@ -239,7 +239,117 @@ def long_conversation(model: str = "") -> dict:
         process.wait(timeout=20)
 
 
-CHECKS = {"tracker_store": tracker_store, "action_call": action_call, "event_types": event_types,
+def _evaluation_texts(count: int) -> list:
+    from assistant.evaluation import load_cases
+
+    texts = [case["text"] for case in load_cases(settings.path("YISHI_EVAL_CASES"))]
+    return texts[::max(1, len(texts) // count)][:count]
+
+
+def model_answers(mode: str) -> dict:
+    """What the trained model answers with Rasa as it ships ("plain") or with rasa_ext.speedups ("patched"):
+    the parse of evaluation texts (every intent's confidence), and LONG_CONVERSATION through the real action
+    server: every reply and every stored event (each action with its policy and confidence). Patched, also
+    RulePolicy's possible rule keys for every state the conversation passed through and for each rule's own
+    states, from Rasa's own _get_possible_keys and from the patched one."""
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.log_utils import configure_structlog
+
+    from rasa_ext import speedups
+
+    logging.disable(logging.INFO)
+    configure_structlog(logging.WARNING)
+    if mode == "patched":
+        speedups.install()
+    process, actions = _action_server()
+    try:
+        agent = Agent.load(str(settings.path("YISHI_MODEL")), action_endpoint=EndpointConfig(actions))
+        policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                      if isinstance(node._component, RulePolicy))
+        domain = agent.processor.domain
+        seen_states: list = []
+        if mode == "patched":
+            predict = RulePolicy._predict
+
+            def noting(self, tracker, domain_):
+                seen_states.append(self._prediction_states(tracker, domain_, False, self._get_rule_only_data()))
+                return predict(self, tracker, domain_)
+
+            RulePolicy._predict = noting
+
+        async def run() -> dict:
+            parses = []
+            for text in _evaluation_texts(300):
+                parsed = await agent.parse_message(text)
+                parses.append([parsed["intent"], parsed["intent_ranking"]])
+            replies, sender = [], "speedups"
+            for step in LONG_CONVERSATION:
+                text = step.removeprefix(EXPIRED)
+                if step == BUTTON:
+                    buttons = [b for m in replies[-1] for b in m.get("buttons") or []]
+                    text = buttons[0]["payload"] if buttons else "/greet"
+                replies.append(await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender)))
+            tracker = await agent.tracker_store.retrieve_full_tracker(sender)
+            events = [without_time(event.as_dict()) for event in tracker.events]
+            return {"parses": parses, "replies": replies, "events": events}
+
+        found = asyncio.run(run())
+        if mode == "patched":
+            checked = differing = 0
+            lookups = [lookup for lookup in policy.lookup.values() if isinstance(lookup, dict) and lookup]
+            rule_states = [policy._rule_key_to_state(key) for lookup in lookups for key in lookup]
+            lookups.append(_rule_variants(rule_states))  # kinds of rule this model lacks, for the index's other paths
+            rule_states += [json.loads(key) for key in lookups[-1]]
+            for states in [*seen_states, *rule_states, *[states[:-1] for states in rule_states]]:
+                for cut in range(len(states) + 1):
+                    for lookup in lookups:
+                        checked += 1
+                        differing += speedups._rasa_get_possible_keys(policy, lookup, states[:cut]) \
+                            != speedups._get_possible_keys(policy, lookup, states[:cut])
+            diet = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                        if type(node._component).__name__ == "DIETClassifier")
+            found["installed"] = {"concrete_function": "_yishi_concrete" in diet.model.__dict__,
+                                  "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
+                                  "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {}))}
+            found["rule_keys"] = {"checked": checked, "differing": differing, "states": len(seen_states),
+                                  "rules": len(rule_states), "domain_intents": len(domain.intents)}
+        return found
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _rule_variants(rule_states: list) -> dict:
+    """A lookup of rules made from the model's by loosening their last state: no intent, no previous action's
+    name, "should not be set", no previous action at all (a conversation start), text instead of an intent."""
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET
+
+    variants = {}
+    for number, states in enumerate(rule_states):
+        last = states[-1]
+        changed = [{**last, "user": {}}, {**last, "prev_action": {}}, {k: v for k, v in last.items() if k != "user"},
+                   {**last, "prev_action": {"action_name": SHOULD_NOT_BE_SET}},
+                   {**last, "user": {"intent": SHOULD_NOT_BE_SET}},
+                   {**last, "user": {"text": "你好"}}]
+        for kind, state in enumerate(changed):
+            variants[json.dumps([*states[:-1], state], sort_keys=True)] = f"action_{number}_{kind}"
+    return variants
+
+
+def without_time(event: dict) -> dict:
+    """An event without what differs from run to run: its time and its message's random id."""
+    event = {key: value for key, value in event.items() if key not in ("timestamp", "message_id")}
+    if isinstance(event.get("parse_data"), dict):
+        event["parse_data"] = {key: value for key, value in event["parse_data"].items() if key != "message_id"}
+    return event
+
+
+CHECKS = {"model_answers": model_answers, "tracker_store": tracker_store, "action_call": action_call, "event_types": event_types,
           "nlu_examples": nlu_examples, "long_conversation": long_conversation}
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import tarfile
 
@@ -73,6 +74,22 @@ def test_event_types_resolve_as_rasa_resolves_them(rasa_side):
     assert len(found["names"]) > 20 and found["after"] == found["before"]
     assert found["before"][-2:] == [None, "BotUttered"]  # the legacy "topic", an unknown name with a default
     assert found["events_after"] == found["events_before"] and len(found["events_before"]) > 10
+
+
+def test_the_speedups_change_no_answer_of_the_trained_model(rasa_side):
+    """rasa_ext.speedups (DIET's concrete function, the graph run in order, RulePolicy's rule index) against Rasa
+    as it ships, the two in child processes side by side: the same confidences, replies and stored events."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        plain, patched = pool.map(lambda mode: rasa_side("model_answers", mode), ["plain", "patched"])
+    assert patched["installed"]["concrete_function"] and patched["installed"]["graph_orders"] >= 2
+    assert patched["installed"]["rule_indexes"] >= 1
+    assert len(plain["parses"]) == 300 and len(plain["replies"]) == 60 and len(plain["events"]) > 400
+    assert patched["parses"] == plain["parses"]
+    assert patched["replies"] == plain["replies"]
+    assert patched["events"] == plain["events"]
+    keys = patched["rule_keys"]
+    assert keys["states"] >= 100 and keys["rules"] > 100 and keys["checked"] > 5000
+    assert keys["differing"] == 0
 
 
 @pytest.fixture(scope="module")
