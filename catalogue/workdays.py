@@ -5,6 +5,7 @@ counted and the citizen is told so."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ class Finish:
         return line
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the day: every checklist counts the same weeks again
 def is_workday(day: dt.date) -> tuple[bool, bool]:
     """(is a working day, known from the holiday calendar rather than guessed from the weekday)."""
     try:
