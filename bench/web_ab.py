@@ -44,11 +44,13 @@ def main() -> None:
                                 if args.whole_stack else stacks["this checkout"])
             webs = {name: stacks[name].start_web(extra_env=UNLIMITED_RATES, folder=Path(tmp) / folder, code=code)
                     for name, folder, code in (("this checkout", "new", None), (args.ref, "old", base))}
-            measured = {name: [web.process] + (stacks[name].processes if args.whole_stack else [])
+            measured = {name: {"web app": web.process.pid} | ({"Rasa server": stacks[name].processes[1].pid,
+                                                                "action server": stacks[name].processes[0].pid}
+                                                               if args.whole_stack else {})
                         for name, web in webs.items()}
             what = "whole stack" if args.whole_stack else "web app"
             times: dict[str, list[float]] = {name: [] for name in webs}
-            cpu = {name: 0.0 for name in webs}
+            cpu = {name: dict.fromkeys(measured[name], 0.0) for name in webs}
             for _ in range(2):  # what loads lazily, in both
                 for web in webs.values():
                     visitor = WebVisitor(web.url)
@@ -58,21 +60,23 @@ def main() -> None:
                 visitors = {name: WebVisitor(web.url) for name, web in webs.items()}
                 for text in CONVERSATION:
                     for name, visitor in visitors.items():
-                        pids = {process.pid for process in measured[name]}
-                        used, begun = sum(map(cpu_seconds, pids)), time.perf_counter()
+                        used = {part: cpu_seconds(pid) for part, pid in measured[name].items()}
+                        begun = time.perf_counter()
                         problem = visitor.say(text)
                         times[name].append((time.perf_counter() - begun) * 1000)
-                        cpu[name] += sum(map(cpu_seconds, pids)) - used
+                        for part, pid in measured[name].items():
+                            cpu[name][part] += cpu_seconds(pid) - used[part]
                         if problem:
                             print(f"{name}: {problem}")
             count = args.visitors * len(CONVERSATION)
             for name in webs:
+                parts = ", ".join(f"{part} {seconds / count * 1000:.2f}" for part, seconds in cpu[name].items())
                 print(f"{name:>14}: {count} messages, p50 {statistics.median(times[name]):.1f} ms, "
-                      f"p95 {percentile(times[name], 0.95):.1f} ms; {what} CPU {cpu[name] / count * 1000:.2f} ms "
-                      "per message")
+                      f"p95 {percentile(times[name], 0.95):.1f} ms; {what} CPU {sum(cpu[name].values()) / count * 1000:.2f} "
+                      f"ms per message" + (f" ({parts})" if len(cpu[name]) > 1 else ""))
             new, old = webs
             print(f"ratios, this checkout / {old}: p50 {statistics.median(times[new]) / statistics.median(times[old]):.2f}, "
-                  f"{what} CPU {cpu[new] / max(cpu[old], 1e-9):.2f}")
+                  f"{what} CPU {sum(cpu[new].values()) / max(sum(cpu[old].values()), 1e-9):.2f}")
         finally:
             for stack in {id(stack): stack for stack in stacks.values()}.values():
                 stack.stop()  # the web apps with it
