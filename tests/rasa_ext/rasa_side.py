@@ -6,6 +6,7 @@ Usage: python -m tests.rasa_ext.rasa_side <check> [argument]; prints one JSON re
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import sys
@@ -254,6 +255,7 @@ def model_answers(mode: str) -> dict:
     states, from Rasa's own _get_possible_keys and from the patched one."""
     import logging
 
+    from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.policies.rule_policy import RulePolicy
@@ -273,8 +275,16 @@ def model_answers(mode: str) -> dict:
                       if isinstance(node._component, RulePolicy))
         domain = agent.processor.domain
         seen_states: list = []
+        action_results: list = []
         if mode == "patched":
             predict = RulePolicy._predict
+            validate = RemoteAction._validate_action_result
+
+            def keeping(self, result):
+                action_results.append(copy.deepcopy(result))
+                return validate(self, result)
+
+            RemoteAction._validate_action_result = keeping
 
             def noting(self, tracker, domain_):
                 seen_states.append(self._prediction_states(tracker, domain_, False, self._get_rule_only_data()))
@@ -316,12 +326,48 @@ def model_answers(mode: str) -> dict:
             found["installed"] = {"concrete_function": "_yishi_concrete" in diet.model.__dict__,
                                   "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
                                   "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {}))}
+            found["action_results"] = _validity_both_ways(action_results)
             found["rule_keys"] = {"checked": checked, "differing": differing, "states": len(seen_states),
                                   "rules": len(rule_states), "domain_intents": len(domain.intents)}
         return found
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _validity_both_ways(results: list) -> dict:
+    """The action server's responses, and copies each with one value anywhere in it replaced by a wrong one (a
+    seeded random choice), judged by the whole response schema and by speedups._is_valid."""
+    import random
+
+    from rasa_ext import speedups
+
+    wrong = [None, 1, "x", [], {}, 1.5, True, {"event": "nonsense"}, {"event": "slot"}, {"event": "user", "text": 3},
+             {"event": "bot", "text": None, "data": 5}]
+    rng = random.Random(20261203)
+
+    def places(value: object, path: tuple = ()):
+        yield path
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, inner in items:
+            yield from places(inner, (*path, key))
+
+    judged, invalid, differing = 0, 0, 0
+    for result in results:
+        candidates = [path for path in places(result) if path]
+        for copy_number in range(200):
+            changed = copy.deepcopy(result)
+            if copy_number:  # the first is the response itself
+                path = rng.choice(candidates)
+                inner = changed
+                for key in path[:-1]:
+                    inner = inner[key]
+                inner[path[-1]] = rng.choice(wrong)
+            whole = speedups._validator().is_valid(changed)
+            judged, invalid = judged + 1, invalid + (not whole)
+            differing += whole != speedups._is_valid(changed)
+    return {"responses": len(results), "judged": judged, "invalid": invalid, "differing": differing,
+            "all_valid": all(speedups._validator().is_valid(result) for result in results)}
 
 
 def _rule_variants(rule_states: list) -> dict:

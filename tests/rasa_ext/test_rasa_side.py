@@ -77,7 +77,8 @@ def test_event_types_resolve_as_rasa_resolves_them(rasa_side):
 
 
 def test_the_speedups_change_no_answer_of_the_trained_model(rasa_side):
-    """rasa_ext.speedups (DIET's concrete function, the graph run in order, RulePolicy's rule index) against Rasa
+    """rasa_ext.speedups (DIET's concrete function, the graph run in order, RulePolicy's rule index, the action
+    response's events checked by their own branch of the schema) against Rasa
     as it ships, the two in child processes side by side: the same confidences, replies and stored events."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         plain, patched = pool.map(lambda mode: rasa_side("model_answers", mode), ["plain", "patched"])
@@ -87,6 +88,9 @@ def test_the_speedups_change_no_answer_of_the_trained_model(rasa_side):
     assert patched["parses"] == plain["parses"]
     assert patched["replies"] == plain["replies"]
     assert patched["events"] == plain["events"]
+    checked = patched["action_results"]  # the whole response schema and the quicker check agree
+    assert checked["responses"] >= 50 and checked["all_valid"] and checked["invalid"] > 1000
+    assert checked["differing"] == 0
     keys = patched["rule_keys"]
     assert keys["states"] >= 100 and keys["rules"] > 100 and keys["checked"] > 5000
     assert keys["differing"] == 0
