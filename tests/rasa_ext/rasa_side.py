@@ -325,7 +325,8 @@ def model_answers(mode: str) -> dict:
                         if type(node._component).__name__ == "DIETClassifier")
             found["installed"] = {"concrete_function": "_yishi_concrete" in diet.model.__dict__,
                                   "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
-                                  "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {}))}
+                                  "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {})),
+                                  "debug_copies": _debug_copies()}
             found["action_results"] = _validity_both_ways(action_results)
             found["rule_keys"] = {"checked": checked, "differing": differing, "states": len(seen_states),
                                   "rules": len(rule_states), "domain_intents": len(domain.intents)}
@@ -333,6 +334,24 @@ def model_answers(mode: str) -> dict:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _debug_copies() -> list:
+    """Whether rasa.core.processor's deepcopy (for its debug logs) copies: with debug logging off, then on."""
+    import logging
+
+    import rasa.core.processor
+
+    found, value, logger = [], [{"checklist": [1, 2]}], logging.getLogger("rasa.core.processor")
+    disabled = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
+    for level in (logging.INFO, logging.DEBUG):
+        logger.setLevel(level)
+        copied = rasa.core.processor.copy.deepcopy(value)
+        found.append(copied is not value and copied == value)
+    logger.setLevel(logging.NOTSET)
+    logging.disable(disabled)
+    return found
 
 
 def _validity_both_ways(results: list) -> dict:
