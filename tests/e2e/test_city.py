@@ -305,6 +305,7 @@ def _late_fallbacks_explained(balancer, offset: int, engine, freeze_wall: float,
                       f"{session[:8]}, HAProxy's last lines of it:")
         report += [f"  {line}" for line in lines if session in line][-6:]
     text = "\n".join(report)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "city-load-failure.txt").write_text(text + "\n", encoding="utf-8")
     return text
 
@@ -390,6 +391,7 @@ def test_twenty_visitors_for_thirty_seconds_with_a_server_frozen_half_way_lose_n
                    f"{len(late)} sent after +2 s all answered; in PostgreSQL: {counted} user events, "
                    f"{kept} unanswered questions kept")
         print(figures)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "city-load.txt").write_text(figures + "\n", encoding="utf-8")
         assert answered <= counted <= answered + fallbacks, (answered, counted, fallbacks)
         assert kept == fallbacks and counted + kept >= len(sent), (counted, kept, len(sent))
