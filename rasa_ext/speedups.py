@@ -46,9 +46,10 @@ them: 1.0 ms of a message (py-spy, --gil), spent while debug logging is off and 
 installed (Rasa Pro's), when the values are never read. Those two modules use `copy` for nothing else; they
 are given one that copies only when debug logging is on for them or a pipeline is installed.
 
-4–6 together, each checkout's whole stack interleaved message by message (bench/web_ab.py REF --whole-stack):
-p50 0.88× and CPU per message 0.88× the commit before them. tests/rasa_ext/test_rasa_side.py checks that the
-trained model gives the same confidences, replies and stored events with them as without.
+Each checkout's whole stack interleaved message by message (bench/web_ab.py REF --whole-stack, 320 messages):
+4–6 gave p50 0.88× and CPU per message 0.88× the commit before them; with 1's event-by-event check and 7,
+0.84× and 0.83× (the Rasa server's CPU 34.6 → 27.2 ms a message). tests/rasa_ext/test_rasa_side.py checks that
+the trained model gives the same confidences, replies and stored events with them as without.
 """
 
 from __future__ import annotations

@@ -252,7 +252,9 @@ def model_answers(mode: str) -> dict:
     the parse of evaluation texts (every intent's confidence), and LONG_CONVERSATION through the real action
     server: every reply and every stored event (each action with its policy and confidence). Patched, also
     RulePolicy's possible rule keys for every state the conversation passed through and for each rule's own
-    states, from Rasa's own _get_possible_keys and from the patched one."""
+    states (and loosened copies of them), from Rasa's own _get_possible_keys and from the patched one; the action
+    server's responses and corrupted copies of them judged by the whole schema and by the quicker check; which
+    speedups took effect, and whether copies for debug logs are made only while those logs are on."""
     import logging
 
     from rasa.core.actions.action import RemoteAction
