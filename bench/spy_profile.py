@@ -61,6 +61,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--gil", action="store_true",
+                        help="count only the thread holding the GIL (closer to CPU; not comparable with runs without)")
+    parser.add_argument("--keep", type=Path, help="a folder to keep py-spy's raw samples in, one file per process")
     args = parser.parse_args()
     spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if spy is None:
@@ -79,7 +82,7 @@ def main() -> None:
             pids = {"web app": stack.processes[-1].pid, "Rasa server": stack.processes[1].pid,
                     "action server": stack.processes[0].pid}
             spies = {name: subprocess.Popen([spy, "record", "-p", str(pid), "-r", str(RATE), "-s", "-f", "raw", "-o",
-                                             str(Path(tmp) / f"{pid}.txt")],
+                                             str(Path(tmp) / f"{pid}.txt")] + (["--gil"] if args.gil else []),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                      for name, pid in pids.items()}
             time.sleep(2)  # py-spy attached
@@ -91,6 +94,10 @@ def main() -> None:
         finally:
             stack.stop()
         messages = len(run.times)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for name, pid in pids.items():
+                shutil.copy(Path(tmp) / f"{pid}.txt", args.keep / f"{name.replace(' ', '-')}.txt")
         print(f"{project}: {run.line()} (under py-spy)")
         for name, pid in pids.items():
             found = parts(Path(tmp) / f"{pid}.txt", name, messages)

@@ -34,6 +34,8 @@ BUILT_FROM = "_yishi_built_from"
 OMITTABLE = frozenset({"user", "bot", "action", "user_featurization", "slot", "reset_slots"})
 # Events that undo earlier ones (UserUtteranceReverted, ActionReverted): they may reach before any window.
 REWRITING = frozenset({"rewind", "undo"})
+# Events that set the state a window starts from.
+STATE = frozenset({"session_started", "slot", "reset_slots"})
 
 EXPIRY_MARGIN_S = 60  # a turn takes well under a second
 
@@ -137,42 +139,53 @@ class WalSQLTrackerStore(SQLTrackerStore):
 
     def _read(self, sender_id: str, fetch_events_from_all_sessions: bool, turn: bool) -> list[dict]:
         """The stored events a tracker is built from (in a worker thread: see save)."""
+        if turn:
+            return self._turn_events(sender_id)
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            windowed = self._windowed_events(query, self.window) if self.window > 0 and turn else None
-            return windowed if windowed is not None else [
-                json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+            return [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
 
-    def _windowed_events(self, query: Any, turns: int) -> Optional[list[dict]]:
-        """The events a turn's tracker is built from when the session has more than `turns` user messages: the
-        session's start, the slots as they were before its last `turns` user messages (each slot's latest SlotSet
-        since the latest AllSlotsReset), then every event from the action before the first of those messages on,
-        reaching further back to the latest user message that is not a /payload (the actions read the latest typed
-        text: actions/conversation.py). None (read the whole session) when the window would omit nothing, an
-        omitted event could leave more in the tracker's state than its slots, an event undoes earlier ones, or this
-        turn may start a new session.
+    def _statements(self) -> tuple[Any, Any]:
+        """A turn's two reads as Core statements, built once (SQLAlchemy caches their compiled form): the latest
+        session's rows as Rasa's _event_query selects them (this conversation, from the timestamp of its latest
+        session start, by id), with the JSON of the events a window's state may need; and every event's JSON from an
+        id on. Through the ORM, a turn's four or five queries cost more to build than to run (py-spy: 3 ms of a
+        message)."""
+        if not hasattr(self, "_turn_statements"):
+            events = self.SQLEvent.__table__
+            sender = sa.bindparam("sender")
+            start = sa.select(sa.func.max(events.c.timestamp)).where(
+                events.c.sender_id == sender, events.c.type_name == "session_started").scalar_subquery()
+            rows = sa.select(events.c.id, events.c.type_name, events.c.timestamp,
+                             sa.case((events.c.type_name.in_(sorted(STATE | {"user"})), events.c.data))).where(
+                events.c.sender_id == sender, sa.or_(events.c.timestamp >= start, start.is_(None))).order_by(events.c.id)
+            data = sa.select(events.c.id, events.c.data).where(
+                events.c.sender_id == sender, events.c.id >= sa.bindparam("first")).order_by(events.c.id)
+            self._turn_statements = (rows, data)
+        return self._turn_statements
 
-        The states RulePolicy matches its rules against then start later in the conversation; its rules are one
-        user turn long (tests/rasa_ext check the trained model), so every prediction stays the same."""
-        rows = query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.timestamp).all()
-        types = [type_name for _, type_name, _ in rows]
-        users = [index for index, type_name in enumerate(types) if type_name == "user"]
-        if len(users) <= turns or REWRITING.intersection(types) or self._may_expire(rows[users[-1]][2]):
-            return None
-        cut = _cut(types, users[-turns])
-        if types[0] not in OMITTABLE | {"session_started"} or not OMITTABLE.issuperset(types[1:cut]):
-            return None
-        window = self._events_from(query, rows[cut][0])
-        if not any(_typed(event) for event in window if event.get("event") == "user"):
-            typed = self._latest_typed(query, rows[cut][0])
-            if typed is not None:
-                cut = _cut(types, next(index for index in users if rows[index][0] == typed))
-                window = self._events_from(query, rows[cut][0])
-        state = query.filter(self.SQLEvent.id < rows[cut][0], self.SQLEvent.type_name.in_(
-            ("session_started", "slot", "reset_slots"))).with_entities(self.SQLEvent.data)
+    def _turn_events(self, sender_id: str) -> list[dict]:
+        """The events a turn's tracker is built from: the latest session, or a window of it (_window_start): the
+        session's start, the slots as they were before the window (each slot's latest SlotSet since the latest
+        AllSlotsReset), then every event of the window. Two statements whatever the session's length."""
+        rows_statement, data_statement = self._statements()
+        with self.session_scope() as session:
+            connection = session.connection()
+            rows = connection.execute(rows_statement, {"sender": sender_id}).all()
+            if not rows:
+                return []
+            cut = self._window_start(rows) if self.window > 0 else None
+            first = cut or 0
+            session_ids = {row[0] for row in rows[first:]}
+            window = [json.loads(data) for event_id, data in connection.execute(
+                data_statement, {"sender": sender_id, "first": rows[first][0]}) if event_id in session_ids]
+        if cut is None:
+            return window
         head: list[dict] = []
         slots: dict[str, dict] = {}
-        for (data,) in state:
+        for _, type_name, _, data in rows[:cut]:
+            if type_name not in STATE:
+                continue
             event = json.loads(data)
             if event.get("event") == "slot":
                 slots.pop(event.get("name"), None)
@@ -183,6 +196,30 @@ class WalSQLTrackerStore(SQLTrackerStore):
                     head = [event]
         return head + list(slots.values()) + window
 
+    def _window_start(self, rows: list[Any]) -> Optional[int]:
+        """Where a turn's window starts among the session's rows (id, type, timestamp, JSON of state and user events)
+        when the session has more than `window` user messages: at the action before the first of its last `window`
+        user messages, reaching further back to the latest user message that is not a /payload (the actions read the
+        latest typed text: actions/conversation.py). None (read the whole session) when the window would omit nothing,
+        an omitted event could leave more in the tracker's state than its slots, an event undoes earlier ones, or this
+        turn may start a new session.
+
+        The states RulePolicy matches its rules against then start later in the conversation; its rules are one
+        user turn long (tests/rasa_ext check the trained model), so every prediction stays the same."""
+        types = [type_name for _, type_name, _, _ in rows]
+        users = [index for index, type_name in enumerate(types) if type_name == "user"]
+        if len(users) <= self.window or REWRITING.intersection(types) or self._may_expire(rows[users[-1]][2]):
+            return None
+        cut = _cut(types, users[-self.window])
+        if types[0] not in OMITTABLE | {"session_started"} or not OMITTABLE.issuperset(types[1:cut]):
+            return None
+        if not any(_typed(json.loads(rows[index][3])) for index in users if index >= cut):
+            typed = next((index for index in reversed(users) if index < cut and _typed(json.loads(rows[index][3]))),
+                         None)
+            if typed is not None:
+                cut = _cut(types, typed)
+        return cut
+
     def _may_expire(self, latest_user_message: Optional[float]) -> bool:
         """Whether this turn may start a new session (MessageProcessor._has_session_expired, a minute early). Its
         action_session_start carries over every SlotSet event of the session, not only the latest of each slot: such a
@@ -191,18 +228,6 @@ class WalSQLTrackerStore(SQLTrackerStore):
         if config is None or not config.are_sessions_enabled() or latest_user_message is None:
             return False
         return time.time() - latest_user_message > config.session_expiration_time * 60 - EXPIRY_MARGIN_S
-
-    def _events_from(self, query: Any, first_id: int) -> list[dict]:
-        return [json.loads(data) for (data,) in query.filter(self.SQLEvent.id >= first_id).with_entities(
-            self.SQLEvent.data)]
-
-    def _latest_typed(self, query: Any, before_id: int) -> Optional[int]:
-        """The id of the latest user event before this one whose text is not a /payload, or None."""
-        for (event_id, data) in query.filter(self.SQLEvent.id < before_id, self.SQLEvent.type_name == "user").order_by(
-                None).order_by(self.SQLEvent.id.desc()).with_entities(self.SQLEvent.id, self.SQLEvent.data):
-            if _typed(json.loads(data)):
-                return event_id
-        return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa 3.6's SQLTrackerStore.save, storing bundle answers as references (yishi.lean.compact) and
