@@ -247,7 +247,8 @@ class WalSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             new = list(self._additional_events(session, tracker))
             stored = [event.as_dict() for event in new]
-            summaries.record(summaries.Sql(session), tracker.sender_id, stored)
+            # the session's connection: its transaction, without the ORM's handling of each statement
+            summaries.record(summaries.Sql(session.connection()), tracker.sender_id, stored)
             rows = []
             for event, whole in zip(new, stored, strict=True):
                 data = lean.compact(whole, build)
@@ -257,7 +258,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
                     "action_name": data.get("name"),
                     "data": json.dumps(data, ensure_ascii=False)})  # UTF-8: a Chinese character in 3 bytes, not 6
             if rows:  # one INSERT run for every row, in order, without the ORM's unit of work (issue 13)
-                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.connection().execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
 
     def _build(self) -> str | None:

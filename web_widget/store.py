@@ -119,7 +119,7 @@ def migrate(connection: Connection) -> list[str]:
 
 
 def _sql(statement: str, params: dict | None = None) -> sa.engine.CursorResult:
-    return connection().execute(sa.text(statement), params or {})
+    return connection().execute(databases.text(statement), params or {})
 
 
 def connection() -> Connection:
@@ -228,6 +228,12 @@ return 1
 """
 
 
+# Hits older than the window are not counted; this process deletes them every this many seconds. Deleting them on
+# every message scanned the whole table (no index on `at` alone) while holding the write lock (issue 13).
+HITS_PURGE_EVERY_S = 10.0
+_hits_purged = [0.0]  # when this process last deleted old hits
+
+
 def allow_all(limits: list[tuple[str, int]], window_s: float = 60.0) -> bool:
     """One hit on several keys at once (a chat message: its session's and its address's), in one transaction:
     False, counting nothing, when any key already had its limit of hits in the window."""
@@ -238,9 +244,12 @@ def allow_all(limits: list[tuple[str, int]], window_s: float = 60.0) -> bool:
         return shared.eval(_ALLOW, len(keys), *keys, now, window_s, uuid.uuid4().hex,
                            *(limit for _, limit in limits)) == 1
     with writing("yishi-web-hits"):
-        _sql("delete from hits where at < :old", {"old": now - window_s})
+        if now - _hits_purged[0] >= HITS_PURGE_EVERY_S:
+            _sql("delete from hits where at < :old", {"old": now - window_s})
+            _hits_purged[0] = now
         for key, limit in limits:
-            if _sql("select count(*) from hits where key = :key", {"key": key}).scalar_one() >= limit:
+            if _sql("select count(*) from hits where key = :key and at >= :old",
+                    {"key": key, "old": now - window_s}).scalar_one() >= limit:
                 return False
         for key, _ in limits:
             _sql("insert into hits (key, at) values (:key, :at)", {"key": key, "at": now})

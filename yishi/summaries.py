@@ -73,12 +73,12 @@ class Sql:
         self.session = session
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
-        from sqlalchemy import text
+        from yishi.db import text
 
         return [tuple(row) for row in self.session.execute(text(sql), params)]
 
     def run(self, sql: str, params: dict[str, Any]) -> None:
-        from sqlalchemy import text
+        from yishi.db import text
 
         self.session.execute(text(sql), params)
 

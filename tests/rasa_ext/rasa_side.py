@@ -261,6 +261,7 @@ def model_answers(mode: str) -> dict:
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
     from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.domain import Domain
     from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.log_utils import configure_structlog
 
@@ -308,7 +309,8 @@ def model_answers(mode: str) -> dict:
                 replies.append(await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender)))
             tracker = await agent.tracker_store.retrieve_full_tracker(sender)
             events = [without_time(event.as_dict()) for event in tracker.events]
-            return {"parses": parses, "replies": replies, "events": events}
+            return {"parses": parses, "replies": replies, "events": events,
+                    "is_empty": [domain.is_empty(), Domain.empty().is_empty()]}
 
         found = asyncio.run(run())
         if mode == "patched":
@@ -328,7 +330,7 @@ def model_answers(mode: str) -> dict:
             found["installed"] = {"concrete_function": "_yishi_concrete" in diet.model.__dict__,
                                   "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
                                   "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {})),
-                                  "debug_copies": _debug_copies()}
+                                  "debug_copies": _debug_copies(), "sparse_features_joined": dict(speedups.combined)}
             found["action_results"] = _validity_both_ways(action_results)
             found["rule_keys"] = {"checked": checked, "differing": differing, "states": len(seen_states),
                                   "rules": len(rule_states), "domain_intents": len(domain.intents)}

@@ -78,13 +78,17 @@ def test_event_types_resolve_as_rasa_resolves_them(rasa_side):
 
 def test_the_speedups_change_no_answer_of_the_trained_model(rasa_side):
     """rasa_ext.speedups (DIET's concrete function, the graph run in order, RulePolicy's rule index, the action
-    response's events checked by their own branch of the schema, no copies for debug logs that are off) against Rasa
+    response's events checked by their own branch of the schema, no copies for debug logs that are off, sparse features
+    joined without scipy's hstack, Domain.is_empty) against Rasa
     as it ships, the two in child processes side by side: the same confidences, replies and stored events."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         plain, patched = pool.map(lambda mode: rasa_side("model_answers", mode), ["plain", "patched"])
     assert patched["installed"]["concrete_function"] and patched["installed"]["graph_orders"] >= 2
     assert patched["installed"]["rule_indexes"] >= 1
     assert patched["installed"]["debug_copies"] == [False, True]  # copied for debug logs only when they are on
+    # every parse joined its two count featurizers' features as COO matrices here, none through scipy's hstack
+    assert patched["installed"]["sparse_features_joined"] == {"coo": 2 * (300 + 60)}
+    assert patched["is_empty"] == plain["is_empty"] == [False, True]
     assert len(plain["parses"]) == 300 and len(plain["replies"]) == 60 and len(plain["events"]) > 400
     assert patched["parses"] == plain["parses"]
     assert patched["replies"] == plain["replies"]
