@@ -3,14 +3,16 @@ deny by default, and a role change that applies at once."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 
 from ops.stack import free_port
 from web_widget import create_app
 from web_widget.marks import is_json_api, json_api
-from web_widget.staff import auth, roles
+from web_widget.staff import auth, jobs, roles
 
 from .conftest import PASSWORD
 from .tracker_events import SENDERS, build
@@ -70,7 +72,17 @@ def test_every_console_endpoint_has_exactly_one_permission(app):
 @pytest.mark.parametrize("role", list(ACCOUNTS))
 def test_every_console_endpoint_is_allowed_or_refused_by_the_role(app, login, role):
     """The URL map walked as each role: every route and method, with this session's CSRF token; refused ones
-    are 403 with a Chinese message (JSON for the APIs), allowed ones are not refused, whatever else they say."""
+    are 403 with a Chinese message (JSON for the APIs), allowed ones are not refused, whatever else they say.
+
+    A quality run of this process is marked as running, so the POST to 重新训练 is allowed and then refused as busy:
+    the retraining runs on the live training data and the repository's models/ (tests/e2e/test_retrain.py runs it),
+    and one started here went on training and evaluating for minutes after the test, a core taken from every test
+    after it."""
+    results = Path(app.config["RESULTS_DIR"])
+    results.mkdir(exist_ok=True)
+    jobs.write_state(results, {"pid": os.getpid(), "by": "an.admin", "started": 0, "finished": None,
+                               "steps": {name: "running" for name in jobs.STEPS}})
+    launched = len(jobs._children)
     client = signed_in(app, login, role)
     rules = sorted(console_rules(app), key=lambda r: r.endpoint == "staff.auth.logout")  # logging out last
     assert len(rules) > 25
@@ -95,6 +107,7 @@ def test_every_console_endpoint_is_allowed_or_refused_by_the_role(app, login, ro
                     else response.get_data(as_text=True)
                 assert f"您的角色（{roles.ROLE_NAMES[role]}）没有" in text, where
     assert client.get("/staff/api/me").status_code == 401  # the walk ended by logging out
+    assert len(jobs._children) == launched, "the walk started a background job"
 
 
 def test_an_endpoint_without_a_permission_is_refused_to_every_role(mini_db, tmp_path, login):
