@@ -145,40 +145,56 @@ class WalSQLTrackerStore(SQLTrackerStore):
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
             return [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
 
-    def _statements(self) -> tuple[Any, Any]:
-        """A turn's two reads as Core statements, built once (SQLAlchemy caches their compiled form): the latest
-        session's rows as Rasa's _event_query selects them (this conversation, from the timestamp of its latest
-        session start, by id), with the JSON of the events a window's state may need; and every event's JSON from an
-        id on. Through the ORM, a turn's four or five queries cost more to build than to run (py-spy: 3 ms of a
-        message)."""
+    def _statements(self) -> tuple[Any, Any, Any]:
+        """A turn's reads as Core statements, built once (SQLAlchemy caches their compiled form): the latest session's
+        rows as Rasa's _event_query selects them (this conversation, from the timestamp of its latest session start,
+        by id), with the JSON of the events a window's state is made of; every event's JSON from an id on; and the
+        user messages before an id, the latest first. Through the ORM, a turn's four or five queries cost more to
+        build than to run (py-spy: 3 ms of a message)."""
         if not hasattr(self, "_turn_statements"):
             events = self.SQLEvent.__table__
             sender = sa.bindparam("sender")
             start = sa.select(sa.func.max(events.c.timestamp)).where(
                 events.c.sender_id == sender, events.c.type_name == "session_started").scalar_subquery()
             rows = sa.select(events.c.id, events.c.type_name, events.c.timestamp,
-                             sa.case((events.c.type_name.in_(sorted(STATE | {"user"})), events.c.data))).where(
+                             sa.case((events.c.type_name.in_(sorted(STATE)), events.c.data))).where(
                 events.c.sender_id == sender, sa.or_(events.c.timestamp >= start, start.is_(None))).order_by(events.c.id)
             data = sa.select(events.c.id, events.c.data).where(
                 events.c.sender_id == sender, events.c.id >= sa.bindparam("first")).order_by(events.c.id)
-            self._turn_statements = (rows, data)
+            users = sa.select(events.c.id, events.c.data).where(
+                events.c.sender_id == sender, events.c.type_name == "user", events.c.id < sa.bindparam("before")
+            ).order_by(events.c.id.desc())
+            self._turn_statements = (rows, data, users)
         return self._turn_statements
 
     def _turn_events(self, sender_id: str) -> list[dict]:
         """The events a turn's tracker is built from: the latest session, or a window of it (_window_start): the
         session's start, the slots as they were before the window (each slot's latest SlotSet since the latest
-        AllSlotsReset), then every event of the window. Two statements whatever the session's length."""
-        rows_statement, data_statement = self._statements()
+        AllSlotsReset), then every event of the window. The window reaches further back to the latest user message
+        that is not a /payload when it holds none (the actions read the latest typed text: actions/conversation.py).
+        Two statements for most turns, whatever the session's length."""
+        rows_statement, data_statement, users_statement = self._statements()
         with self.session_scope() as session:
             connection = session.connection()
+
+            def events_from(first: int) -> list[dict]:
+                in_session = {row[0] for row in rows[first:]}
+                return [json.loads(data) for event_id, data in connection.execute(
+                    data_statement, {"sender": sender_id, "first": rows[first][0]}) if event_id in in_session]
+
             rows = connection.execute(rows_statement, {"sender": sender_id}).all()
             if not rows:
                 return []
             cut = self._window_start(rows) if self.window > 0 else None
-            first = cut or 0
-            session_ids = {row[0] for row in rows[first:]}
-            window = [json.loads(data) for event_id, data in connection.execute(
-                data_statement, {"sender": sender_id, "first": rows[first][0]}) if event_id in session_ids]
+            window = events_from(cut or 0)
+            if cut is not None and not any(_typed(event) for event in window if event.get("event") == "user"):
+                index = {row[0]: number for number, row in enumerate(rows)}
+                typed = next((event_id for event_id, data in connection.execute(
+                    users_statement, {"sender": sender_id, "before": rows[cut][0]})
+                    if event_id in index and _typed(json.loads(data))), None)
+                if typed is not None:
+                    cut = _cut([row[1] for row in rows], index[typed])
+                    window = events_from(cut)
         if cut is None:
             return window
         head: list[dict] = []
@@ -197,12 +213,10 @@ class WalSQLTrackerStore(SQLTrackerStore):
         return head + list(slots.values()) + window
 
     def _window_start(self, rows: list[Any]) -> Optional[int]:
-        """Where a turn's window starts among the session's rows (id, type, timestamp, JSON of state and user events)
-        when the session has more than `window` user messages: at the action before the first of its last `window`
-        user messages, reaching further back to the latest user message that is not a /payload (the actions read the
-        latest typed text: actions/conversation.py). None (read the whole session) when the window would omit nothing,
-        an omitted event could leave more in the tracker's state than its slots, an event undoes earlier ones, or this
-        turn may start a new session.
+        """Where a turn's window starts among the session's rows (id, type, timestamp, JSON of state events) when the
+        session has more than `window` user messages: at the action before the first of its last `window` user
+        messages. None (read the whole session) when the window would omit nothing, an omitted event could leave more
+        in the tracker's state than its slots, an event undoes earlier ones, or this turn may start a new session.
 
         The states RulePolicy matches its rules against then start later in the conversation; its rules are one
         user turn long (tests/rasa_ext check the trained model), so every prediction stays the same."""
@@ -213,11 +227,6 @@ class WalSQLTrackerStore(SQLTrackerStore):
         cut = _cut(types, users[-self.window])
         if types[0] not in OMITTABLE | {"session_started"} or not OMITTABLE.issuperset(types[1:cut]):
             return None
-        if not any(_typed(json.loads(rows[index][3])) for index in users if index >= cut):
-            typed = next((index for index in reversed(users) if index < cut and _typed(json.loads(rows[index][3]))),
-                         None)
-            if typed is not None:
-                cut = _cut(types, typed)
         return cut
 
     def _may_expire(self, latest_user_message: Optional[float]) -> bool:
