@@ -8,6 +8,7 @@ secret the servers were started with (`--jwt-secret`, HS256).
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from typing import Any
 
 import jwt
 import requests
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError, TimeoutError
 
 from assistant.payloads import RICH_CONTRACT
 
@@ -25,6 +28,10 @@ class RasaUnavailable(RuntimeError):
 
 class RasaTimeout(RasaUnavailable):
     """Rasa did not answer in time."""
+
+
+class ConnectionFailed(ConnectionError):
+    """The cause of a RasaUnavailable when the connection was refused or broke (no HTTP answer came)."""
 
 
 class RasaBusy(RasaTimeout):
@@ -133,21 +140,20 @@ KEEP_IDLE_S = 4.0  # a kept connection idle longer is closed, not reused: below 
 _local = threading.local()
 
 
-def _session() -> requests.Session:
-    """This thread's HTTP session: its connection to each server kept alive between messages (a new session and
-    connection per message were 3.4 ms of the web app's own 9 ms on a message, bench/web_profile.py). A connection the
-    server has closed
-    is noticed by urllib3 before reuse and replaced. Rasa is on the internal network: no proxy from the
-    environment (requests would look one up for every request)."""
+def _pool() -> urllib3.PoolManager:
+    """This thread's connections, one kept alive to each server between messages (a new connection per message was
+    3.4 ms of the web app's own 9 ms on a message, bench/web_profile.py). A connection the server has closed is
+    noticed by urllib3 before reuse and replaced. urllib3 itself rather than requests over it: requests' merging of
+    settings, cookies and hooks was 1.3 ms of every message (py-spy, issue 13) and none of it is used here. Rasa is
+    on the internal network: no proxy, no retries (a message is never sent twice by the client's own doing)."""
     now = time.monotonic()
-    session = getattr(_local, "session", None)
-    if session is None or now - _local.used > KEEP_IDLE_S:
-        if session is not None:
-            session.close()
-        session = _local.session = requests.Session()
-        session.trust_env = False
+    pool = getattr(_local, "pool", None)
+    if pool is None or now - _local.used > KEEP_IDLE_S:
+        if pool is not None:
+            pool.clear()
+        pool = _local.pool = urllib3.PoolManager(num_pools=16, maxsize=1, retries=False)
     _local.used = now
-    return session
+    return pool
 
 
 @dataclass(frozen=True)
@@ -172,16 +178,31 @@ class RasaClient:
         token = jwt.encode({"user": {"username": self.username, "role": "admin"}}, self.jwt_secret, algorithm="HS256")
         return {"Authorization": f"Bearer {token}"}
 
-    def _call(self, method: str, url: str, timeout: float | None, **kwargs: Any) -> Any:
+    def _call(self, method: str, url: str, timeout: float | None, json_body: Any = None,
+              headers: dict[str, str] | None = None) -> Any:
+        """One request and its JSON answer. RasaTimeout when the server did not connect or answer within `timeout`
+        (each of the two); RasaUnavailable for anything else, its cause a ConnectionFailed when no request reached
+        the server or the connection broke (a refused connection: the message was never seen)."""
+        where = url.split("?")[0]
+        seconds = timeout or self.timeout
+        body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        sent = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
         try:
-            answer = _session().request(method, url, timeout=timeout or self.timeout, **kwargs)
+            answer = _pool().request(method, url, body=body, headers=sent, redirect=False,
+                                     timeout=urllib3.Timeout(connect=seconds, read=seconds))
             _local.used = time.monotonic()
-            answer.raise_for_status()
-            return answer.json()
-        except requests.Timeout as exc:
-            raise RasaTimeout(f"{method} {url.split('?')[0]}: no answer in time") from exc
-        except (requests.RequestException, ValueError) as exc:
-            raise RasaUnavailable(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from exc
+        except (NewConnectionError, ProtocolError) as exc:  # a NewConnectionError is also a (connect) TimeoutError
+            raise RasaUnavailable(f"{method} {where}: {type(exc).__name__}") from ConnectionFailed(str(exc))
+        except TimeoutError as exc:
+            raise RasaTimeout(f"{method} {where}: no answer in time") from exc
+        except HTTPError as exc:
+            raise RasaUnavailable(f"{method} {where}: {type(exc).__name__}") from exc
+        if answer.status >= 400:
+            raise RasaUnavailable(f"{method} {where}: HTTP {answer.status}")
+        try:
+            return json.loads(answer.data)
+        except ValueError as exc:
+            raise RasaUnavailable(f"{method} {where}: {type(exc).__name__}") from exc
 
     def send(self, sender: str, text: str, timeout: float | None = None,
              deadline: float | None = None) -> list[dict[str, Any]]:
@@ -200,7 +221,7 @@ class RasaClient:
             if self.failover and len(self.urls) > 1:
                 health(self.urls).mark(url, False)  # a failed or slow request counts
                 # a server that refused the connection never saw the message: the next one may take it at once
-                if isinstance(exc.__cause__, requests.ConnectionError) and not isinstance(exc, RasaTimeout):
+                if isinstance(exc.__cause__, ConnectionFailed) and not isinstance(exc, RasaTimeout):
                     retry = self.url_for(sender)
                     if retry != url:
                         return self._send(retry, sender, text, deadline)
@@ -215,7 +236,7 @@ class RasaClient:
             if left <= 0:
                 raise RasaTimeout(f"POST {url}/webhooks/rest/webhook: the deadline passed")
             messages = self._call("POST", f"{url}/webhooks/rest/webhook", left, headers={CONVERSATION: sender},
-                                  json={"sender": sender, "message": text, "metadata": RICH_CONTRACT})
+                                  json_body={"sender": sender, "message": text, "metadata": RICH_CONTRACT})
         finally:
             if gate is not None:
                 gate.leave()
@@ -223,7 +244,7 @@ class RasaClient:
 
     def parse(self, text: str, sender: str = "", timeout: float | None = None) -> dict[str, Any]:
         """Rasa's NLU parse of a text (intent ranking, entities, tokens), on the sender's server."""
-        return self._call("POST", f"{self.url_for(sender)}/model/parse", timeout, json={"text": text},
+        return self._call("POST", f"{self.url_for(sender)}/model/parse", timeout, json_body={"text": text},
                           headers=self.auth() | {CONVERSATION: sender})
 
     def tracker(self, sender: str, events: bool = True, timeout: float | None = None) -> dict[str, Any]:
