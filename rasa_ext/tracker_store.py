@@ -66,7 +66,8 @@ class WalSQLTrackerStore(SQLTrackerStore):
     Rasa also builds the whole session into a tracker on every turn, replays it, and RulePolicy computes the state
     after every action of it for each prediction: a turn cost more the longer the conversation. A turn (a message
     from a channel, see install()) reads a window instead: the slots as they were, then the last YISHI_TRACKER_WINDOW
-    user messages (_windowed_events), and save() stores what the turn added after the events it was built from.
+    user messages (_turn_events: two Core statements for most turns), and save() stores what the turn added after the
+    events it was built from.
     Every other read (the HTTP API's tracker, the console's, exports) gets the whole history as before.
     """
 

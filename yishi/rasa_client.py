@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 import requests
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError, TimeoutError
+from urllib3 import exceptions as http_errors
 
 from assistant.payloads import RICH_CONTRACT
 
@@ -185,17 +185,18 @@ class RasaClient:
         the server or the connection broke (a refused connection: the message was never seen)."""
         where = url.split("?")[0]
         seconds = timeout or self.timeout
-        body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+        body = None if json_body is None else json.dumps(json_body).encode("ascii")  # escapes, as requests sends it
         sent = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
         try:
             answer = _pool().request(method, url, body=body, headers=sent, redirect=False,
                                      timeout=urllib3.Timeout(connect=seconds, read=seconds))
             _local.used = time.monotonic()
-        except (NewConnectionError, ProtocolError) as exc:  # a NewConnectionError is also a (connect) TimeoutError
+        # a NewConnectionError (refused) is also a ConnectTimeoutError: it is told apart first
+        except (http_errors.NewConnectionError, http_errors.ProtocolError) as exc:
             raise RasaUnavailable(f"{method} {where}: {type(exc).__name__}") from ConnectionFailed(str(exc))
-        except TimeoutError as exc:
+        except http_errors.TimeoutError as exc:
             raise RasaTimeout(f"{method} {where}: no answer in time") from exc
-        except HTTPError as exc:
+        except http_errors.HTTPError as exc:
             raise RasaUnavailable(f"{method} {where}: {type(exc).__name__}") from exc
         if answer.status >= 400:
             raise RasaUnavailable(f"{method} {where}: HTTP {answer.status}")
