@@ -146,88 +146,101 @@ class WalSQLTrackerStore(SQLTrackerStore):
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
             return [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
 
-    def _statements(self) -> tuple[Any, Any, Any]:
-        """A turn's reads as Core statements, built once (SQLAlchemy caches their compiled form): the latest session's
-        rows as Rasa's _event_query selects them (this conversation, from the timestamp of its latest session start,
-        by id), with the JSON of the events a window's state is made of; every event's JSON from an id on; and the
-        user messages before an id, the latest first. Through the ORM, a turn's four or five queries cost more to
-        build than to run (py-spy: 3 ms of a message)."""
+    def _statements(self) -> dict[str, Any]:
+        """A turn's reads as Core statements over the latest session as Rasa's _event_query selects it (this
+        conversation, from the timestamp of its latest session start), built once (SQLAlchemy caches their compiled
+        form). Each returns a few rows whatever the session's length, but the window's events: through the ORM, a
+        turn's four or five queries cost more to build than to run (py-spy: 3 ms of a message), and a read of every
+        row of the session made a turn slower the longer the conversation."""
         if not hasattr(self, "_turn_statements"):
             events = self.SQLEvent.__table__
             sender = sa.bindparam("sender")
             start = sa.select(sa.func.max(events.c.timestamp)).where(
                 events.c.sender_id == sender, events.c.type_name == "session_started").scalar_subquery()
-            rows = sa.select(events.c.id, events.c.type_name, events.c.timestamp,
-                             sa.case((events.c.type_name.in_(sorted(STATE)), events.c.data))).where(
-                events.c.sender_id == sender, sa.or_(events.c.timestamp >= start, start.is_(None))).order_by(events.c.id)
-            data = sa.select(events.c.id, events.c.data).where(
-                events.c.sender_id == sender, events.c.id >= sa.bindparam("first")).order_by(events.c.id)
-            users = sa.select(events.c.id, events.c.data).where(
-                events.c.sender_id == sender, events.c.type_name == "user", events.c.id < sa.bindparam("before")
-            ).order_by(events.c.id.desc())
-            self._turn_statements = (rows, data, users)
+            session = sa.and_(events.c.sender_id == sender, sa.or_(events.c.timestamp >= start, start.is_(None)))
+            before = events.c.id < sa.bindparam("before")
+            self._turn_statements = {
+                # the latest user messages, the latest first
+                "users": sa.select(events.c.id, events.c.timestamp).where(session, events.c.type_name == "user")
+                .order_by(events.c.id.desc()).limit(sa.bindparam("count")),
+                # the event before an id
+                "previous": sa.select(events.c.id, events.c.type_name).where(session, before)
+                .order_by(events.c.id.desc()).limit(1),
+                # each type of event in the session: its first id, how many, how many before an id
+                "types": sa.select(events.c.type_name, sa.func.min(events.c.id), sa.func.count(),
+                                   sa.func.sum(sa.case((before, 1), else_=0))).where(session)
+                .group_by(events.c.type_name),
+                # the events a window's state is made of, before an id
+                "state": sa.select(events.c.data).where(session, before, events.c.type_name.in_(sorted(STATE)))
+                .order_by(events.c.id),
+                # every event from an id on
+                "from": sa.select(events.c.data).where(session, events.c.id >= sa.bindparam("first"))
+                .order_by(events.c.id),
+                # user messages before an id, the latest first
+                "typed": sa.select(events.c.id, events.c.data).where(session, before, events.c.type_name == "user")
+                .order_by(events.c.id.desc()),
+            }
         return self._turn_statements
 
     def _turn_events(self, sender_id: str) -> list[dict]:
         """The events a turn's tracker is built from: the latest session, or a window of it (_window_start): the
         session's start, the slots as they were before the window (each slot's latest SlotSet since the latest
         AllSlotsReset), then every event of the window. The window reaches further back to the latest user message
-        that is not a /payload when it holds none (the actions read the latest typed text: actions/conversation.py).
-        Two statements for most turns, whatever the session's length."""
-        rows_statement, data_statement, users_statement = self._statements()
+        that is not a /payload when it holds none (the actions read the latest typed text: actions/conversation.py)."""
+        statements = self._statements()
         with self.session_scope() as session:
             connection = session.connection()
 
-            def events_from(first: int) -> list[dict]:
-                in_session = {row[0] for row in rows[first:]}
-                return [json.loads(data) for event_id, data in connection.execute(
-                    data_statement, {"sender": sender_id, "first": rows[first][0]}) if event_id in in_session]
+            def run(name: str, **values: Any) -> Any:
+                return connection.execute(statements[name], {"sender": sender_id, **values})
 
-            rows = connection.execute(rows_statement, {"sender": sender_id}).all()
-            if not rows:
-                return []
-            cut = self._window_start(rows) if self.window > 0 else None
-            window = events_from(cut or 0)
-            if cut is not None and not any(_typed(event) for event in window if event.get("event") == "user"):
-                index = {row[0]: number for number, row in enumerate(rows)}
-                typed = next((event_id for event_id, data in connection.execute(
-                    users_statement, {"sender": sender_id, "before": rows[cut][0]})
-                    if event_id in index and _typed(json.loads(data))), None)
+            def events_from(first: int) -> list[dict]:
+                return [json.loads(data) for (data,) in run("from", first=first)]
+
+            cut = self._window_start(run) if self.window > 0 else None
+            if cut is None:
+                return events_from(-1)
+            window = events_from(cut)
+            if not any(_typed(event) for event in window if event.get("event") == "user"):
+                typed = next((event_id for event_id, data in run("typed", before=cut) if _typed(json.loads(data))),
+                             None)
                 if typed is not None:
-                    cut = _cut([row[1] for row in rows], index[typed])
+                    cut = _cut(run, typed)
                     window = events_from(cut)
-        if cut is None:
-            return window
-        head: list[dict] = []
-        slots: dict[str, dict] = {}
-        for _, type_name, _, data in rows[:cut]:
-            if type_name not in STATE:
-                continue
-            event = json.loads(data)
-            if event.get("event") == "slot":
-                slots.pop(event.get("name"), None)
-                slots[event.get("name")] = event
-            else:  # the session's start or AllSlotsReset: every slot back at its initial value
-                slots.clear()
-                if event.get("event") == "session_started":
-                    head = [event]
+            head: list[dict] = []
+            slots: dict[str, dict] = {}
+            for (data,) in run("state", before=cut):
+                event = json.loads(data)
+                if event.get("event") == "slot":
+                    slots.pop(event.get("name"), None)
+                    slots[event.get("name")] = event
+                else:  # the session's start or AllSlotsReset: every slot back at its initial value
+                    slots.clear()
+                    if event.get("event") == "session_started":
+                        head = [event]
         return head + list(slots.values()) + window
 
-    def _window_start(self, rows: list[Any]) -> Optional[int]:
-        """Where a turn's window starts among the session's rows (id, type, timestamp, JSON of state events) when the
-        session has more than `window` user messages: at the action before the first of its last `window` user
-        messages. None (read the whole session) when the window would omit nothing, an omitted event could leave more
-        in the tracker's state than its slots, an event undoes earlier ones, or this turn may start a new session.
+    def _window_start(self, run: Any) -> Optional[int]:
+        """The id a turn's window starts at when the session has more than `window` user messages: the action before
+        the first of its last `window` user messages. None (read the whole session) when the window would omit
+        nothing, an omitted event could leave more in the tracker's state than its slots, an event undoes earlier
+        ones, or this turn may start a new session.
 
         The states RulePolicy matches its rules against then start later in the conversation; its rules are one
         user turn long (tests/rasa_ext check the trained model), so every prediction stays the same."""
-        types = [type_name for _, type_name, _, _ in rows]
-        users = [index for index, type_name in enumerate(types) if type_name == "user"]
-        if len(users) <= self.window or REWRITING.intersection(types) or self._may_expire(rows[users[-1]][2]):
+        users = run("users", count=self.window + 1).all()
+        if len(users) <= self.window or self._may_expire(users[0][1]):
             return None
-        cut = _cut(types, users[-self.window])
-        if types[0] not in OMITTABLE | {"session_started"} or not OMITTABLE.issuperset(types[1:cut]):
+        cut = _cut(run, users[self.window - 1][0])
+        types = run("types", before=cut).all()  # (type, first id, count, count before the cut)
+        if REWRITING.intersection(row[0] for row in types):
             return None
+        first = min(types, key=lambda row: row[1])[0]
+        if first not in OMITTABLE | {"session_started"}:
+            return None
+        for type_name, _, _, earlier in types:
+            if earlier and type_name not in OMITTABLE and not (type_name == first and earlier == 1):
+                return None
         return cut
 
     def _may_expire(self, latest_user_message: Optional[float]) -> bool:
@@ -294,10 +307,11 @@ class WalSQLTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
-def _cut(types: list[str], user: int) -> int:
-    """Where a window starting with the user message at index `user` begins: at the action before it (action_listen),
+def _cut(run: Any, user: int) -> int:
+    """Where a window starting with the user message `user` (an id) begins: at the action before it (action_listen),
     so that the message's state has its previous action as in the whole session."""
-    return user - 1 if user > 0 and types[user - 1] == "action" else user
+    previous = run("previous", before=user).first()
+    return previous[0] if previous is not None and previous[1] == "action" else user
 
 
 def _typed(event: dict) -> bool:
