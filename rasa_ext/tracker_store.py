@@ -22,7 +22,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from catalogue import config as catalogue_config
 from catalogue.live import LiveCatalogue
 from yishi import lean, settings, summaries
-from yishi.db import tracker_session_options
+from yishi.db import ensure_wal, tracker_session_options
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -66,8 +66,8 @@ class WalSQLTrackerStore(SQLTrackerStore):
     Rasa also builds the whole session into a tracker on every turn, replays it, and RulePolicy computes the state
     after every action of it for each prediction: a turn cost more the longer the conversation. A turn (a message
     from a channel, see install()) reads a window instead: the slots as they were, then the last YISHI_TRACKER_WINDOW
-    user messages (_turn_events: two Core statements for most turns), and save() stores what the turn added after the
-    events it was built from.
+    user messages (_turn_events: a few Core statements, each returning a few rows whatever the session's length), and
+    save() stores what the turn added after the events it was built from.
     Every other read (the HTTP API's tracker, the console's, exports) gets the whole history as before.
     """
 
@@ -97,8 +97,7 @@ class WalSQLTrackerStore(SQLTrackerStore):
                                            connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            ensure_wal(self.engine)  # two servers starting together: one waits for the other's switch
         self._prepare_summaries()
 
     def _prepare_summaries(self) -> None:

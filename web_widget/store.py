@@ -87,32 +87,10 @@ def init_db(place: str | Path) -> None:
     sqlite = databases.sqlite_file(place)
     if sqlite is not None:
         sqlite.parent.mkdir(parents=True, exist_ok=True)
-    if sqlite is not None:
-        _wal(place)
+        databases.ensure_wal(databases.engine(place))
     with databases.writing(place, "yishi-web-schema") as connection:
         META.create_all(connection)
         migrate(connection)
-
-
-WAL_WAIT_S = 10.0
-
-
-def _wal(place: str | Path) -> None:
-    """Put a SQLite file in WAL mode. gunicorn's workers start together and each makes the app: switching the journal
-    mode needs the file to itself, and SQLite answers "database is locked" at once, without its busy wait, when
-    another worker holds it (a worker died of it and gunicorn stopped the web app: 34 of 60 tries with two processes).
-    So the switch is tried again until WAL_WAIT_S has passed; a file already in WAL mode is left as it is."""
-    deadline = time.monotonic() + WAL_WAIT_S
-    while True:
-        try:
-            with databases.connect(place) as connection:
-                if connection.exec_driver_sql("pragma journal_mode").scalar() != "wal":
-                    connection.exec_driver_sql("pragma journal_mode=wal")
-                return
-        except sa.exc.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def migrate(connection: Connection) -> list[str]:

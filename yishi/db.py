@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,28 @@ def text(statement: str) -> sa.TextClause:
     """sa.text(statement), made once per statement: building it parses the statement for its parameters (0.4 ms of
     a chat message's few statements, py-spy, issue 13). A TextClause is not changed by executing it."""
     return sa.text(statement)
+
+
+WAL_WAIT_S = 10.0
+
+
+def ensure_wal(made: Engine) -> None:
+    """Put a SQLite database in WAL mode. Processes that start together (gunicorn's workers making the web app; the
+    Rasa servers on one tracker store) each do this: switching the journal mode needs the file to itself, and SQLite
+    answers "database is locked" at once, without its busy wait, while another process holds it (a web worker died of
+    it and gunicorn stopped the web app: 34 of 60 tries with two processes). So the switch is tried again until
+    WAL_WAIT_S has passed; a file already in WAL mode is left as it is."""
+    deadline = time.monotonic() + WAL_WAIT_S
+    while True:
+        try:
+            with made.connect() as connection:
+                if connection.exec_driver_sql("pragma journal_mode").scalar() != "wal":
+                    connection.exec_driver_sql("pragma journal_mode=wal")
+                return
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def sqlite_file(place: str | Path) -> Path | None:

@@ -28,7 +28,7 @@ def _start(paths: list[str], barrier, results) -> None:
 
 def test_two_workers_making_a_new_store_at_once_both_start(tmp_path):
     """Two processes (spawned, as separate as gunicorn's workers) make the same new store together, 80 times.
-    Before init_db waited for the journal mode switch, 34 of 60 such tries failed with "database is locked"."""
+    Before yishi.db.ensure_wal waited for the journal mode switch, 34 of 60 such tries failed with "database is locked"."""
     paths = []
     for number in range(ROUNDS):
         (tmp_path / str(number)).mkdir()
