@@ -5,7 +5,8 @@ rasa_ext.logs (tracebacks in the log without local variables: they held a passwo
 rasa_ext.strict (tracker store errors fail the turn, never a silent in-memory one), rasa_ext.model_loading
 (`PUT /model` loads off the event loop) and rasa_ext.tracker_store (a message from a channel reads a windowed
 tracker) are installed explicitly, before Rasa loads anything, and the heap is frozen once the model is loaded
-(an after_server_start listener on the whole server).
+(an after_server_start listener on the whole server); the action server's kept connections are closed as
+it stops.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def main() -> None:
     @functools.wraps(serve)  # rasa.api.run passes only the keyword arguments serve's signature names
     def serve_application(*args: Any, **kwargs: Any) -> Any:
         listeners = list(kwargs.get("server_listeners") or [])
-        kwargs["server_listeners"] = [*listeners, (speedups.freeze_heap, "after_server_start")]
+        kwargs["server_listeners"] = [*listeners, (speedups.freeze_heap, "after_server_start"),
+                                      (speedups.close_sessions, "before_server_stop")]
         return serve(*args, **kwargs)
 
     rasa.core.run.serve_application = serve_application  # rasa.api.run looks it up on the module

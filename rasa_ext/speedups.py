@@ -25,7 +25,9 @@ loop has it; a name not in the table goes to Rasa's own code.
 4. RasaModel._rasa_predict (DIET, once per message) calls its tf.function, which on every call canonicalises
 the inputs against the function's signature and looks the traced graph up again: 1.6 ms of a 14 ms parse (an
 in-process A/B over 400 held-out texts, the patch on and off in turn). Once traced, the same concrete function
-is called directly with the inputs converted to its signature's dtypes; the same graph gives the same scores.
+is called directly with the inputs converted to its signature's dtypes; the same graph gives the same scores. A numpy
+array becomes its EagerTensor as tf.convert_to_tensor makes one in the end (constant_op.convert_to_eager_tensor),
+without the dispatch and conversion registry on the way there: 1.3 ms a parse for about 25 inputs (py-spy --gil).
 
 5. DaskGraphRunner.run (every parse and every policy prediction, three times a message) hands the model's
 graph to dask's scheduler, which queues each node through a thread pool and orders the tasks anew on every
@@ -57,6 +59,22 @@ replace the matrix with an empty one at once: 0.35 ms. The example is copied wit
 10. Domain.is_empty (once a parse, MessageProcessor._check_for_unseen_features) builds an empty Domain to compare
 with: 0.25 ms. Its dictionary is made once.
 
+11. CountVectorsFeaturizer._create_features (twice a parse, once per count featurizer) calls scikit-learn's
+CountVectorizer.transform twice, for the tokens and for the whole text, then sorts and converts the CSR matrix to COO:
+1.8 ms a parse (py-spy --gil), most of it in building the analyzer again, checking the vocabulary and building and
+checking the two matrices. With a fitted CountVectorizer of scikit-learn as the featurizer has one, the counts are
+made here as its _count_vocab makes them (the same analyzer, made once per vectorizer; the same vocabulary; columns in
+order; binary counts set to 1) straight into the COO matrix that .tocoo() gives (the same arrays and dtypes); any other
+vectorizer goes to Rasa's own code.
+
+12. EndpointConfig.request (every action call, one or two a message) makes a new aiohttp ClientSession, with a new
+connector and a new connection to the action server, and closes them after the one request. The session of an
+endpoint's settings (headers, basic auth, timeout) is kept per event loop, and its connections are kept alive between
+calls for at most KEEP_IDLE_S, below the action server's own keep-alive (Sanic's 5 s), so the server never closes one
+as a call goes out on it; a connection it has closed (a restart) is seen by aiohttp and not reused. No limit on
+connections, as before. Rasa's two callers (EndpointConfig.request, the model server's pull in rasa.core.agent) use
+the session in `async with`, which leaves a kept session open; the Rasa server closes them as it stops.
+
 Each checkout's whole stack interleaved message by message (bench/web_ab.py REF --whole-stack, 320 messages):
 4–6 gave p50 0.88× and CPU per message 0.88× the commit before them; with 1's event-by-event check and 7,
 0.84× and 0.83× (the Rasa server's CPU 34.6 → 27.2 ms a message). With 8–10 and the tracker store's and web app's
@@ -67,6 +85,7 @@ the trained model gives the same confidences, replies and stored events with the
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import copy
 import gc
@@ -74,6 +93,7 @@ import logging
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
 
+import aiohttp
 import numpy as np
 import rasa.core.policies.rule_policy
 import rasa.core.processor
@@ -83,9 +103,12 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from keras.utils import tf_utils
 from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.shared.constants import DIAGNOSTIC_DATA, DOCS_BASE_URL
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
 from rasa.shared.core.domain import Domain
@@ -93,9 +116,13 @@ from rasa.shared.core.events import Event
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 from rasa.utils.tensorflow import model_data_utils
 from rasa.utils.tensorflow.models import RasaModel
 from scipy.sparse._sputils import get_index_dtype, upcast
+from sklearn.feature_extraction.text import CountVectorizer
+from tensorflow.python.eager import context
+from tensorflow.python.framework.ops import EagerTensor
 
 
 @lru_cache(maxsize=1)
@@ -194,7 +221,9 @@ def _rasa_predict(self: RasaModel, batch_in: Any) -> Dict[Text, Any]:
             self._yishi_dtypes = [spec.dtype for spec in concrete.structured_input_signature[0][0]]
             self._yishi_concrete = concrete
         return outputs
-    inputs = [tf.convert_to_tensor(value, dtype=dtype) for value, dtype in zip(batch_in, self._yishi_dtypes, strict=True)]
+    device = context.context().device_name
+    inputs = [EagerTensor(value, device, dtype.as_datatype_enum) if type(value) is np.ndarray
+              else tf.convert_to_tensor(value, dtype=dtype) for value, dtype in zip(batch_in, self._yishi_dtypes, strict=True)]
     outputs = tf_utils.sync_to_numpy_or_python_type(concrete._call_flat(inputs, concrete.captured_inputs))
     if DIAGNOSTIC_DATA in outputs:
         outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
@@ -378,11 +407,104 @@ def _domain_is_empty(self: Domain) -> bool:
     return self.as_dict() == _empty_domain()
 
 
+_rasa_create_features = CountVectorsFeaturizer._create_features
+counted = collections.Counter()  # count features made here ("here") and by Rasa's own code ("rasa")
+
+
+def _counted(vectorizer: CountVectorizer, documents: List[Text]) -> Any:
+    """vectorizer.transform(documents), sorted and as COO (item 11)."""
+    analyze = vectorizer.__dict__.get("_yishi_analyzer")
+    if analyze is None:
+        analyze = vectorizer._yishi_analyzer = vectorizer.build_analyzer()
+    vocabulary = vectorizer.vocabulary_
+    rows: List[int] = []
+    columns: List[int] = []
+    counts: List[int] = []
+    for row, document in enumerate(documents):
+        found: Dict[int, int] = {}
+        for feature in analyze(document):
+            column = vocabulary.get(feature)
+            if column is not None:
+                found[column] = found.get(column, 0) + 1
+        for column in sorted(found):
+            rows.append(row)
+            columns.append(column)
+            counts.append(1 if vectorizer.binary else found[column])
+    return scipy.sparse.coo_matrix(
+        (np.array(counts, dtype=vectorizer.dtype), (np.array(rows, np.int32), np.array(columns, np.int32))),
+        shape=(len(documents), len(vocabulary)))
+
+
+def _create_features(self: CountVectorsFeaturizer, attribute: Text, all_tokens: List[List[Text]]) -> Any:
+    vectorizer = self.vectorizers.get(attribute)
+    if not vectorizer:
+        return [None], [None]  # as Rasa's: nothing to featurize for this attribute
+    if type(vectorizer) is not CountVectorizer or (not hasattr(vectorizer, "vocabulary_") and any(all_tokens)):
+        counted["rasa"] += 1  # (an unfitted vectorizer with tokens to count: scikit-learn's error)
+        return _rasa_create_features(self, attribute, all_tokens)
+    counted["here"] += 1
+    sequence_features: List[Any] = []
+    sentence_features: List[Any] = []
+    for tokens in all_tokens:
+        if not tokens:
+            sequence_features.append(None)
+            sentence_features.append(None)
+            continue
+        sequence_features.append(_counted(vectorizer, tokens))
+        sentence_features.append(_counted(vectorizer, [" ".join(tokens)])
+                                 if attribute in DENSE_FEATURIZABLE_ATTRIBUTES else None)
+    return sequence_features, sentence_features
+
+
+KEEP_IDLE_S = 2.0
+_sessions: Dict[Any, aiohttp.ClientSession] = {}
+sessions_made = collections.Counter()  # kept sessions made, per endpoint URL (a test's proof the patch is used)
+
+
+class _Kept:
+    """`async with` over a kept session: enters it, leaves it open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *_exc: Any) -> None:
+        return None
+
+
+def _session(self: EndpointConfig) -> _Kept:
+    """EndpointConfig.session (item 11): the kept session of this loop and these settings, made as Rasa makes one."""
+    loop = asyncio.get_running_loop()
+    auth = (self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+    key = (loop, tuple(sorted(self.headers.items())), auth)
+    session = _sessions.get(key)
+    if session is None or session.closed:
+        for old in [k for k in _sessions if k[0].is_closed()]:  # sessions of loops that have ended
+            del _sessions[old]
+        session = _sessions[key] = aiohttp.ClientSession(
+            headers=self.headers, auth=aiohttp.BasicAuth(*auth) if auth else None,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=KEEP_IDLE_S))
+        sessions_made[self.url] += 1
+    return _Kept(session)
+
+
+async def close_sessions(*_args: Any) -> None:
+    """Close this loop's kept sessions (a Sanic listener, before the server stops)."""
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _sessions if k[0] is loop]:
+        await _sessions.pop(key).close()
+
+
 def install() -> None:
     """Replace the methods (idempotent)."""
     Features._combine_sparse_features = _combine_sparse_features
     model_data_utils._create_fake_features = _create_fake_features
     Domain.is_empty = _domain_is_empty
+    CountVectorsFeaturizer._create_features = _create_features
+    EndpointConfig.session = _session
     RemoteAction._validate_action_result = _validate_action_result
     RemoteAction._action_call_format = _action_call_format
     Event.resolve_by_type = staticmethod(_resolve_by_type)

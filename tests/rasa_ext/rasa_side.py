@@ -309,6 +309,8 @@ def model_answers(mode: str) -> dict:
                 replies.append(await agent.handle_message(UserMessage(text, CollectingOutputChannel(), sender)))
             tracker = await agent.tracker_store.retrieve_full_tracker(sender)
             events = [without_time(event.as_dict()) for event in tracker.events]
+            if mode == "patched":
+                await speedups.close_sessions()
             return {"parses": parses, "replies": replies, "events": events,
                     "is_empty": [domain.is_empty(), Domain.empty().is_empty()]}
 
@@ -330,8 +332,11 @@ def model_answers(mode: str) -> dict:
             found["installed"] = {"concrete_function": "_yishi_concrete" in diet.model.__dict__,
                                   "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
                                   "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {})),
-                                  "debug_copies": _debug_copies(), "sparse_features_joined": dict(speedups.combined)}
+                                  "debug_copies": _debug_copies(), "sparse_features_joined": dict(speedups.combined),
+                                  "count_features": dict(speedups.counted),
+                                  "action_sessions": dict(speedups.sessions_made)}
             found["action_results"] = _validity_both_ways(action_results)
+            found["count_features"] = _count_features_both_ways(agent, _evaluation_texts(300))
             found["rule_keys"] = {"checked": checked, "differing": differing, "states": len(seen_states),
                                   "rules": len(rule_states), "domain_intents": len(domain.intents)}
         return found
@@ -356,6 +361,41 @@ def _debug_copies() -> list:
     logger.setLevel(logging.NOTSET)
     logging.disable(disabled)
     return found
+
+
+def _count_features_both_ways(agent, texts: list) -> dict:
+    """Each count featurizer's sequence and sentence matrices for these texts (and a few odd ones), from Rasa's
+    _create_features and from the patched one: how many were compared, and how many differ in type, shape, any of the
+    COO arrays or their dtypes."""
+    import numpy as np
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.tokenizer import Tokenizer
+    from rasa.shared.nlu.training_data.message import Message
+
+    from rasa_ext import speedups
+
+    components = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()]
+    tokenizer = next(c for c in components if isinstance(c, Tokenizer))
+    featurizers = [c for c in components if isinstance(c, CountVectorsFeaturizer)]
+    tokens = []
+    for text in [*texts, "", "   ", "!!!", "ＡＢＣ繁體字測試", "I want to open a restaurant", "🙂" * 3, "健" * 3000]:
+        message = Message({"text": text})
+        tokenizer.process([message])
+        tokens.append([token.text for token in message.get("text_tokens") or []])
+    compared = differing = 0
+    for featurizer in featurizers:
+        for one in tokens:
+            theirs = speedups._rasa_create_features(featurizer, "text", [one])
+            ours = speedups._create_features(featurizer, "text", [one])
+            for a, b in zip([*theirs[0], *theirs[1]], [*ours[0], *ours[1]], strict=True):
+                compared += 1
+                if a is None or b is None:
+                    differing += (a is None) != (b is None)
+                    continue
+                differing += not (type(a) is type(b) and a.shape == b.shape and all(
+                    np.array_equal(getattr(a, k), getattr(b, k)) and getattr(a, k).dtype == getattr(b, k).dtype
+                    for k in ("row", "col", "data")))
+    return {"featurizers": len(featurizers), "compared": compared, "differing": differing}
 
 
 def _validity_both_ways(results: list) -> dict:

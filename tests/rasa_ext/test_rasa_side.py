@@ -79,7 +79,8 @@ def test_event_types_resolve_as_rasa_resolves_them(rasa_side):
 def test_the_speedups_change_no_answer_of_the_trained_model(rasa_side):
     """rasa_ext.speedups (DIET's concrete function, the graph run in order, RulePolicy's rule index, the action
     response's events checked by their own branch of the schema, no copies for debug logs that are off, sparse features
-    joined without scipy's hstack, Domain.is_empty) against Rasa
+    joined without scipy's hstack, Domain.is_empty, count features made
+    without scikit-learn's matrices, one kept session for the action calls) against Rasa
     as it ships, the two in child processes side by side: the same confidences, replies and stored events."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         plain, patched = pool.map(lambda mode: rasa_side("model_answers", mode), ["plain", "patched"])
@@ -89,6 +90,14 @@ def test_the_speedups_change_no_answer_of_the_trained_model(rasa_side):
     # every parse joined its two count featurizers' features as COO matrices here, none through scipy's hstack
     assert patched["installed"]["sparse_features_joined"] == {"coo": 2 * (300 + 60)}
     assert patched["is_empty"] == plain["is_empty"] == [False, True]
+    # each parse's count features were all made here (two featurizers; each attribute it has a vectorizer for, fitted or
+    # not: an unfitted one only ever gets empty attributes), none by Rasa's code
+    assert set(patched["installed"]["count_features"]) == {"here"}
+    assert patched["installed"]["count_features"]["here"] >= 2 * 2 * (300 + 60)
+    counts = patched["count_features"]  # the count featurizers' matrices, made here and by Rasa, for the same texts
+    assert counts["featurizers"] == 2 and counts["compared"] > 1200 and counts["differing"] == 0
+    # every action call of the run went through one kept session (one endpoint, one event loop)
+    assert list(patched["installed"]["action_sessions"].values()) == [1]
     assert len(plain["parses"]) == 300 and len(plain["replies"]) == 60 and len(plain["events"]) > 400
     assert patched["parses"] == plain["parses"]
     assert patched["replies"] == plain["replies"]
