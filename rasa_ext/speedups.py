@@ -476,7 +476,7 @@ class _Kept:
 
 
 def _session(self: EndpointConfig) -> _Kept:
-    """EndpointConfig.session (item 11): the kept session of this loop and these settings, made as Rasa makes one."""
+    """EndpointConfig.session (item 12): the kept session of this loop and these settings, made as Rasa makes one."""
     loop = asyncio.get_running_loop()
     auth = (self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
     key = (loop, tuple(sorted(self.headers.items())), auth)
