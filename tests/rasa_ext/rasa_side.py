@@ -70,6 +70,61 @@ def tracker_store() -> dict:
     return results
 
 
+def window_state() -> dict:
+    """A session whose slots are set, reset (重新开始: AllSlotsReset) and set again, over two sessions, saved turn by
+    turn into Rasa's SQLTrackerStore and Yishi's: after every turn, each slot's value in the tracker a turn reads from
+    Yishi's with windows of 1 and 2 messages, and in the one Rasa's returns; each tracker's length and the type of
+    its first event."""
+    from rasa.shared.core.events import AllSlotsReset
+
+    domain = Domain.from_dict({"slots": {name: {"type": "any", "mappings": [{"type": "custom"}]}
+                                         for name in ("bundle", "answers", "language")}})
+    # (text, slots set by the answer; None: AllSlotsReset); events are made as the turn comes (Rasa's store reads a
+    # session by timestamp)
+    turns = [("我要开健身房", {"bundle": "gym", "language": "zh"}), ("/answer", {"answers": "a"}), ("谢谢", {}),
+             ("重新开始", None), ("你好", {}), ("要多久", {}), ("想开个洗车铺子", {"bundle": "car_wash"}), ("再见", {}),
+             ("NEW SESSION", {}), ("要多久", {}), ("重新开始", None), ("退休了要办什么", {"bundle": "retirement"}),
+             ("谢谢", {}), ("你好", {})]
+    found: dict = {"rasa": [], "1": [], "2": [], "heads": {"1": [], "2": []}, "lengths": {"rasa": [], "1": [], "2": []}}
+
+    async def run(folder: str) -> None:
+        stores = {"rasa": SQLTrackerStore(domain=domain, dialect="sqlite", db=str(Path(folder) / "rasa.db")),
+                  "1": WalSQLTrackerStore(domain=domain, dialect="sqlite", db=str(Path(folder) / "one.db"), window=1),
+                  "2": WalSQLTrackerStore(domain=domain, dialect="sqlite", db=str(Path(folder) / "two.db"), window=2)}
+        for name, store in stores.items():
+            tracker = DialogueStateTracker("state", domain.slots)
+            for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]:
+                tracker.update(event)
+            for text, slots in turns:
+                if text == "NEW SESSION":
+                    for event in [ActionExecuted("action_session_start"), SessionStarted(),
+                                  *[SlotSet(k, v) for k, v in tracker.current_slot_values().items() if v is not None],
+                                  ActionExecuted("action_listen")]:
+                        tracker.update(event)
+                    continue
+                tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
+                tracker.update(ActionExecuted("action_answer"))
+                for event in [AllSlotsReset()] if slots is None else [SlotSet(k, v) for k, v in slots.items()]:
+                    tracker.update(event)
+                tracker.update(BotUttered(f"回答：{text}"))
+                tracker.update(ActionExecuted("action_listen"))
+                await store.save(tracker)
+                token = in_turn.set(True)
+                try:
+                    read = await store.retrieve("state")
+                finally:
+                    in_turn.reset(token)
+                found[name].append(read.current_slot_values())
+                found["lengths"][name].append(len(read.events))
+                if name != "rasa":
+                    found["heads"][name].append(list(read.events)[0].type_name)
+                tracker = read
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(run(folder))
+    return found
+
+
 def action_call() -> dict:
     """What the action server receives for a conversation with two earlier bundle answers."""
     from rasa.core.actions.action import RemoteAction
@@ -459,7 +514,8 @@ def without_time(event: dict) -> dict:
 
 
 CHECKS = {"model_answers": model_answers, "tracker_store": tracker_store, "action_call": action_call, "event_types": event_types,
-          "nlu_examples": nlu_examples, "long_conversation": long_conversation}
+          "nlu_examples": nlu_examples, "long_conversation": long_conversation,
+          "window_state": window_state}
 
 if __name__ == "__main__":
     print(json.dumps(CHECKS[sys.argv[1]](*sys.argv[2:]), ensure_ascii=False))

@@ -54,6 +54,21 @@ def test_yishi_tracker_store_is_in_wal_mode_with_pooled_connections(stores):
     assert stores["SQLTrackerStore"]["pool"] == "NullPool" and yishi["pool"] == "QueuePool"
 
 
+def test_a_windowed_tracker_has_the_slots_of_the_whole_session_after_resets_and_a_new_session(rasa_side):
+    """The state a window starts from: each slot's latest value since the latest AllSlotsReset or session start,
+    never a value from before it (重新开始 three turns back must not bring the old bundle back)."""
+    found = rasa_side("window_state")
+    assert len(found["rasa"]) == 13
+    bundles = [slots["bundle"] for slots in found["rasa"]]
+    assert bundles[2:5] == ["gym", None, None] and bundles[-4:] == [None, "retirement", "retirement", "retirement"]
+    for window in ("1", "2"):
+        assert found[window] == found["rasa"], window
+        # every read begins with the session's start, and the later ones are windows: shorter than the session
+        assert set(found["heads"][window]) == {"session_started"}, window
+        shorter = [ours < theirs for ours, theirs in zip(found["lengths"][window], found["lengths"]["rasa"], strict=True)]
+        assert all(shorter[4:8]) and all(shorter[-3:]), window  # the turns after each reset
+
+
 def test_action_calls_leave_earlier_checklists_out_and_nothing_else(rasa_side):
     calls = rasa_side("action_call")
     before, after = calls["before"], calls["after"]
