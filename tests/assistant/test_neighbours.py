@@ -51,3 +51,14 @@ def test_the_nearest_examples_vote_by_similarity():
     assert neighbours.votes("公司遷到外區去") == neighbours.votes("公司迁到外区去")
     assert neighbours.votes("") == {} and neighbours.votes("zzz qqq") == {}
     assert Neighbours([]).votes("公司地址变更") == {}
+
+
+def test_similarities_are_the_vectorizers_own():
+    import numpy as np
+
+    from chattext import normalize
+
+    neighbours = Neighbours(EXAMPLES)
+    for text in ("公司地址变更", "公司遷到外區去", "你好你好", "zzz", "营业执照 地址 变更 变更"):
+        theirs = (neighbours.matrix @ neighbours.vectorizer.transform([normalize(text)]).T).toarray().ravel()
+        assert np.allclose(neighbours.similarities(text), theirs, rtol=0, atol=1e-12), text
