@@ -44,9 +44,8 @@ def blend(ranking: Sequence[Mapping[str, Any]], votes: Mapping[str, float], weig
     if mass <= 0 or total <= 0:
         return [dict(entry) for entry in ranking]
     blended = dict(diet)
-    for name in set(diet) | set(bundle_votes):
-        if name.startswith(BUNDLE_PREFIX):
-            blended[name] = mass * ((1 - weight) * diet.get(name, 0.0) / mass + weight * bundle_votes.get(name, 0.0) / total)
+    for name in {name for name in diet if name.startswith(BUNDLE_PREFIX)} | set(bundle_votes):
+        blended[name] = (1 - weight) * diet.get(name, 0.0) + weight * mass * bundle_votes.get(name, 0.0) / total
     return sorted(({"name": name, "confidence": value} for name, value in blended.items()),
                   key=lambda entry: (-entry["confidence"], entry["name"]))
 
@@ -55,11 +54,11 @@ class Neighbours:
     """The training examples (text, intent), indexed by character n-grams."""
 
     def __init__(self, examples: Sequence[tuple[str, str]], neighbours: int = NEIGHBOURS) -> None:
-        self.examples = [(normalize(text), intent) for text, intent in examples if text and intent]
+        kept = [(normalize(text), intent) for text, intent in examples if text and intent]
         self.neighbours = neighbours
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        self.matrix = self.vectorizer.fit_transform([text for text, _ in self.examples]) if self.examples else None
-        self.intents = [intent for _, intent in self.examples]
+        self.matrix = self.vectorizer.fit_transform([text for text, _ in kept]) if kept else None
+        self.intents = [intent for _, intent in kept]
         if self.matrix is not None:  # what similarities() needs, made once
             self._analyze = self.vectorizer.build_analyzer()
             self._columns = self.matrix.tocsc()
