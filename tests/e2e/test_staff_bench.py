@@ -114,7 +114,9 @@ def test_the_bench_refuses_without_csrf_and_says_so_when_rasa_is_down(console, t
 def test_a_question_of_only_a_broad_topic_is_asked_back_and_the_bench_says_why(console):
     data = bench(console, "公积金的事想问一下").json
     assert data["decision"]["kind"] == "clarify"
-    assert {b["bundle"] for b in data["decision"]["bundles"]} == {"provident_fund_loan", "hire_employee", "retirement"}
+    offered = [b["bundle"] for b in data["decision"]["bundles"]]
+    # 公积金 is a topic of three bundles; a topic's bundles are guesses, so two of them, in the classifier's order
+    assert len(offered) == 2 and set(offered) < {"provident_fund_loan", "hire_employee", "retirement"}
     assert "大的方面" in data["decision"]["why"]
     assert [m["custom"]["type"] for m in data["messages"] if "custom" in m] == ["clarify"]
 
