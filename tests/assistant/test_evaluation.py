@@ -59,3 +59,21 @@ def test_an_intent_that_asks_back_among_bundles_counts_as_that_question_back_not
     asked = evaluate(cases, parses, lambda text: [], asks_back={"open_shop": ["shop", "cafe", "gym"]})
     assert asked["ask_back_rate"] == 1.0 and asked["ask_back_relevant"] == 0.0  # gym is no candidate
     assert asked["oos_recall"] == 0.0 and asked["oos_precision"] is None  # nothing was declared out of scope
+
+
+def test_every_metric_per_style_and_no_precision_for_a_style_without_uncovered_questions(mini_records):
+    """A style of bundle questions only has no out-of-scope precision to report (it is not 0 % because one of
+    them fell back: that shows as not answered); a style of uncovered questions has its own."""
+    cases = [{"kind": "bundle", "text": "开个铺子", "bundle": "shop", "style": "dialect"},
+             {"kind": "bundle", "text": "我家娃", "bundle": "baby", "style": "dialect"},
+             {"kind": "out_of_scope", "text": "护照", "style": "oos_shared_word"},
+             {"kind": "out_of_scope", "text": "天气", "style": "oos_shared_word"}]
+    parses = [parse("开个铺子", ("bundle_shop", 0.9)),
+              parse("我家娃", ("nlu_fallback", 0.5), ("out_of_scope", 0.4), ("bundle_baby", 0.1)),
+              parse("护照", ("bundle_shop", 0.8)), parse("天气", ("out_of_scope", 0.95))]
+    result = evaluate(cases, parses, lambda text: browse.spot(mini_records, normalize(text)))
+    dialect, oos = result["styles"]["dialect"], result["styles"]["oos_shared_word"]
+    assert set(dialect) == set(result) - {"errors", "targets", "styles"}
+    assert dialect["bundle_answered_or_asked_rightly"] == 0.5 and dialect["oos_precision"] is None
+    assert oos["oos_precision"] == 1.0 and oos["oos_recall"] == 0.5 and oos["oos_checklists"] == 0.5
+    assert result["oos_precision"] == 0.5  # the whole set: one right fallback of two

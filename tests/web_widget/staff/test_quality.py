@@ -109,6 +109,12 @@ def test_the_blind_set_per_style_on_the_page(client):
     styles = page[page.index('id="per-style"'):]
     assert re.search(r"<td>四川话</td><td class=\"num\">1</td>\s*<td class=\"num\">100.0%</td>", styles)
     assert re.search(r"<td>英文</td><td class=\"num\">1</td>\s*<td class=\"num\">0.0%</td>", styles)
+    header = styles[:styles.index("</thead>")]
+    assert header.count('<th class="num">') == 1 + 8  # the count, then every metric of the set's own table
+    english = re.search(r"<td>英文</td>(.*?)</tr>", styles, re.S).group(1)
+    figures = re.findall(r'<td class="num">([^<]*)</td>', english)
+    # one question, a bundle question that fell back: not answered, no uncovered question to judge precision by
+    assert figures == ["1", "0.0%", "0.0%", "0.0%", "—", "—", "—", "—", "—"]
     assert "“开个护照”不属于任何一件事 → bundle（shop）" in page
 
 
