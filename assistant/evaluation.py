@@ -113,14 +113,27 @@ COVERAGE_PHRASES = ("{}怎么办", "{}在哪办")
 
 def coverage_cases(records: dict) -> list[dict]:
     """For every item a bundle contains, the questions "X怎么办" and "X在哪办": right when answered with
-    a bundle that contains X, or asked back among bundles that contain it (never a fallback)."""
+    a bundle that contains X, or asked back among bundles that contain it (never a fallback).
+
+    A bundle holding the same item named with a qualifier in brackets (社会保险单位信息变更（迁出地转出） in
+    company_migration beside 社会保险单位信息变更 in business_change) contains X too: asking back between the two
+    is the right answer to "社会保险单位信息变更怎么办". The qualified name's own questions accept only its holders."""
     holders: dict[str, list[str]] = {}
     for slug, bundle in records["bundles"].items():
         for entry in bundle["items"]:
             holders.setdefault(entry["item"], []).append(slug)
-    return [{"kind": "bundle", "text": phrase.format(records["items"][item]["name"]), "bundle": slugs[0],
-             "bundles": slugs, "style": "coverage", "item": item}
-            for item, slugs in holders.items() for phrase in COVERAGE_PHRASES]
+    names = {item: records["items"][item]["name"] for item in holders}
+
+    def containing(item: str) -> list[str]:
+        name, slugs = names[item], list(holders[item])
+        for other, other_name in names.items():
+            if other != item and other_name.startswith(name + "（"):
+                slugs += [slug for slug in holders[other] if slug not in slugs]
+        return slugs
+
+    return [{"kind": "bundle", "text": phrase.format(names[item]), "bundle": slugs[0], "bundles": slugs,
+             "style": "coverage", "item": item}
+            for item in holders for slugs in [containing(item)] for phrase in COVERAGE_PHRASES]
 
 
 def coverage(result: dict) -> dict:

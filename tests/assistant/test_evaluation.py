@@ -49,6 +49,21 @@ def test_the_coverage_test_counts_answers_and_ask_backs_among_the_holders_of_an_
     assert sorted(m["text"] for m in result["misses"]) == sorted(c["text"] for c in cases[::2])
 
 
+def test_a_bundle_holding_an_item_under_a_qualified_name_holds_the_plain_name_too():
+    """社会保险单位信息变更怎么办: business_change holds it, company_migration holds 社会保险单位信息变更（迁出地转出）;
+    asking back between the two is right. The qualified name's own question accepts only company_migration."""
+    from assistant.evaluation import coverage_cases
+
+    records = {"bundles": {"change": {"items": [{"item": "plain"}]}, "migration": {"items": [{"item": "qualified"}]},
+                           "other": {"items": [{"item": "prefix"}]}},
+               "items": {"plain": {"name": "社会保险单位信息变更"}, "qualified": {"name": "社会保险单位信息变更（迁出地转出）"},
+                         "prefix": {"name": "社会保险单位信息变更登记表"}}}
+    bundles = {c["text"]: c["bundles"] for c in coverage_cases(records)}
+    assert bundles["社会保险单位信息变更怎么办"] == ["change", "migration"]  # not "other": a longer name is another item
+    assert bundles["社会保险单位信息变更（迁出地转出）在哪办"] == ["migration"]
+    assert bundles["社会保险单位信息变更登记表怎么办"] == ["other"]
+
+
 def test_an_intent_that_asks_back_among_bundles_counts_as_that_question_back_not_as_out_of_scope():
     """开店 (open_shop): the bot offers the shop bundles as buttons; the citizen is not told that nothing fits."""
     cases = [{"kind": "ambiguous", "text": "开个店", "candidates": ["shop", "cafe"]},
