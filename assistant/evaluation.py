@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -174,12 +175,24 @@ LABELS = (("bundle_top1", "bundle top-1 accuracy"), ("bundle_answered_directly",
           ("ask_back_rate", "ask-back rate on ambiguous"), ("ask_back_relevant", "relevant candidates when asking"))
 
 
-# every metric of LABELS, shortened for the per-style table
-STYLE_COLUMNS = ("top-1", "direct", "rightly", "oos-P", "oos-R", "oos-list", "ask", "relevant")
+# every metric of LABELS, shortened for the tables of one row per style or file
+SHORT_LABELS = {"bundle_top1": "top-1", "bundle_answered_directly": "direct", "bundle_answered_or_asked_rightly": "rightly",
+                "oos_precision": "oos-P", "oos_recall": "oos-R", "oos_checklists": "oos-list", "ask_back_rate": "ask",
+                "ask_back_relevant": "relevant"}
 
 
 def _figure(value: float | None) -> str:
     return "   —" if value is None else f"{value:.1%}"
+
+
+def column_header() -> str:
+    """The short names of every metric, right-aligned as columns() prints their figures."""
+    return " ".join(f"{SHORT_LABELS[key]:>8s}" for key, _ in LABELS)
+
+
+def columns(metrics_of: Mapping[str, Any]) -> str:
+    """Every metric's figure in one line (a style's, a file's), in the order of LABELS."""
+    return " ".join(f"{_figure(metrics_of[key]):>8s}" for key, _ in LABELS)
 
 
 def print_report(result: dict, name: str = "held-out") -> None:
@@ -190,10 +203,9 @@ def print_report(result: dict, name: str = "held-out") -> None:
         target = f"  (target ≥ {TARGETS[key]:.0%})" if key in TARGETS else ""
         print(f"{label:34s} {_figure(result[key])}{target}")
     if len(result["styles"]) > 1:
-        print(f"  {'per style':16s} {'':6s} " + " ".join(f"{short:>8s}" for short in STYLE_COLUMNS))
+        print(f"  {'per style':16s} {'':6s} " + column_header())
         for style, m in result["styles"].items():
-            n = sum(m["counts"].values())
-            print(f"  {style:16s} n={n:<4d} " + " ".join(f"{_figure(m[key]):>8s}" for key, _ in LABELS))
+            print(f"  {style:16s} n={sum(m['counts'].values()):<4d} " + columns(m))
     print("errors per bundle:")
     for name, errs in result["errors"].items():
         print(f"  {name} ({len(errs)}):")

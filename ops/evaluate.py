@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from assistant.evaluation import LABELS, STYLE_COLUMNS, coverage, coverage_cases, evaluate, load_cases, outcome, print_report
+from assistant.evaluation import column_header, columns, coverage, coverage_cases, evaluate, load_cases, outcome, print_report
 from catalogue import browse, config, db, retrieval
 from chattext import guard, normalize
 from yishi import settings
@@ -107,10 +107,9 @@ def main() -> int:
     if blind:
         print()
         print_report(result["blind"], "blind")
-        print(f"  {'blind set per file':24s} " + " ".join(f"{short:>8s}" for short in STYLE_COLUMNS))
+        print(f"  {'blind set per file':24s} " + column_header())
         for name, m in result["blind"]["files"].items():
-            print(f"  {name:24s} " + " ".join(f"{m[key]:>8.1%}" if m[key] is not None else f"{'—':>8s}"
-                                             for key, _ in LABELS))
+            print(f"  {name:24s} " + columns(m))
     cover = result["coverage"]
     print(f"\ncoverage: {cover['routed']:.1%} of {cover['cases']} questions \"<item>怎么办/在哪办\" reach a bundle "
           f"that contains the item (or ask back among them); misses: {len(cover['misses'])}")
