@@ -214,3 +214,16 @@ def test_a_question_about_what_a_bundle_does_not_cover_gets_no_answer_or_questio
                                   excluded={"second_hand_house"})) == \
         Decision("clarify", ["second_hand_house", "utilities_transfer"])
     assert decide(parse(("bundle_newborn", 0.9)), support=car) == Decision("bundle", ["newborn"])
+
+
+def test_an_unsure_best_is_asked_about_when_the_text_s_words_point_elsewhere():
+    """想把公司关掉免得每年还要报税报年报: the classifier's best (0.41) is asked about although 年报 points at another
+    bundle; a best below UNSUPPORTED_BEST still falls back."""
+    unsure = parse(("nlu_fallback", 0.5), ("bundle_deregistration", 0.41), ("bundle_company_setup", 0.09))
+    elsewhere = {"credit_repair": 4.0, "childcare_subsidy": 4.0}
+    assert decide(unsure, support=elsewhere) == Decision("clarify", ["deregistration"])
+    faint = parse(("nlu_fallback", 0.5), ("bundle_deregistration", 0.25), ("bundle_company_setup", 0.09))
+    assert decide(faint, support=elsewhere) == Decision("fallback")
+    # out of scope ranked first is not overruled by a bundle ranked second
+    assert decide(parse(("nlu_fallback", 0.5), ("out_of_scope", 0.45), ("bundle_deregistration", 0.4)),
+                  support=elsewhere) == Decision("fallback")
