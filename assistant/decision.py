@@ -35,6 +35,10 @@ SURE_OUT_OF_SCOPE = 0.97
 # away is asked about ("您是想办X吗？") when its words point at one bundle at least NAMED_SUPPORT strongly
 # (a catalogue word used by only one bundle weighs about 4; a typo of 残疾人证 still points at 残疾人).
 SUPPORTED_CONFIDENCE = 0.3
+SUPPORTED_MINIMUM = 3.0
+SUPPORT_LEAD = 1.3
+NAMED_SUPPORT = 12.0
+NAMED_LEAD = 1.5
 # The classifier's unsure best this confident is asked about ("您是想办X吗？") even when the text's words point at other
 # bundles or at none clearly (想把公司关掉免得每年还要报税报年报: deregistration 0.41, its words at other bundles): a
 # wrong guess costs one click on 都不是, a fallback sends the citizen away. Chosen among 0.2/0.3/0.4 on the held-out set and
@@ -44,10 +48,6 @@ SUPPORTED_CONFIDENCE = 0.3
 # Over all 3,498 questions of both sets: bundle questions turned away 58 -> 50, vague ones 45 -> 42, uncovered ones
 # given a checklist 20 both ways, asked about 31 -> 33.
 UNSUPPORTED_BEST = 0.3
-SUPPORTED_MINIMUM = 3.0
-SUPPORT_LEAD = 1.3
-NAMED_SUPPORT = 12.0
-NAMED_LEAD = 1.5
 # A candidate offered back needs at least this share of the best-supported bundle's support (我爸退休了我妈又去世
 # 了: 退休 and 去世 point at two bundles, 手续 faintly at many; only those two)
 CANDIDATE_SUPPORT_SHARE = 0.3
