@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1
 model=models/yishi.tar.gz
-inputs=(bot/config.yml bot/domain.yml nlu_data build/rasa build/jieba rasa_ext/nlu.py rasa_ext/neighbours.py
-        assistant/neighbours.py chattext/__init__.py)
+inputs=(bot/config.yml bot/domain.yml nlu_data build/rasa build/jieba rasa_ext/nlu.py rasa_ext/neighbours.py rasa_ext/ensemble.py
+        assistant/neighbours.py assistant/ensemble.py chattext/__init__.py)
 hash=$(find "${inputs[@]}" -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) -print0 | sort -z \
        | xargs -0 sha256sum | sha256sum | cut -c1-16)
 if [ -f "$model" ] && [ "$(cat models/yishi.inputs 2>/dev/null)" = "$hash" ]; then
