@@ -382,9 +382,10 @@ def model_answers(mode: str) -> dict:
                         checked += 1
                         differing += speedups._rasa_get_possible_keys(policy, lookup, states[:cut]) \
                             != speedups._get_possible_keys(policy, lookup, states[:cut])
-            diet = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
-                        if type(node._component).__name__.endswith("DIETClassifier"))
-            found["installed"] = {"concrete_function": "_yishi_concrete" in diet.model.__dict__,
+            diets = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                     if type(node._component).__name__.endswith("DIETClassifier")]
+            found["installed"] = {"concrete_function": all("_yishi_concrete" in diet.model.__dict__ for diet in diets),
+                                  "diets": len(diets),
                                   "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
                                   "rule_indexes": len(policy.__dict__.get("_yishi_rule_indexes", {})),
                                   "debug_copies": _debug_copies(), "sparse_features_joined": dict(speedups.combined),
