@@ -63,11 +63,17 @@ TOPIC_SURE = 0.9
 
 @dataclass
 class Decision:
-    """bundle: answer bundles[0]; clarify: offer bundles; fallback: nothing fits; intent: a non-bundle intent."""
+    """bundle: answer bundles[0]; clarify: offer bundles; fallback: nothing fits; intent: a non-bundle intent. rule: which
+    rule of an unsure classifier decided (UNSURE_RULES), for the console's explanation; not part of the decision."""
 
     kind: str
     bundles: list[str] = field(default_factory=list)
     intent: str | None = None
+    rule: str = field(default="", compare=False)
+
+
+# The rules of _unsure, by the name a Decision carries (the console's test bench explains each in words)
+UNSURE_RULES = ("text_leads", "named", "several_named", "candidates", "lone_candidate", "text_points", "unsure_best")
 
 
 def _ranking(parse: Mapping[str, Any]) -> list[tuple[str, float]]:
@@ -124,24 +130,25 @@ def _unsure(ranking: list[tuple[str, float]], spotted: list[str], support: Mappi
         return _named_by_text(support) or Decision("fallback")
     best = slug_of(others[0][0]) if others else None
     if best and not spotted and others[0][1] >= SUPPORTED_CONFIDENCE and _leads(support, best, SUPPORT_LEAD, SUPPORTED_MINIMUM):
-        return Decision("bundle", [best])
+        return Decision("bundle", [best], rule="text_leads")
     confidence = {slug: conf for name, conf in others if (slug := slug_of(name))}
     ranked = [slug for slug, conf in confidence.items() if conf >= CANDIDATE_CONFIDENCE]
     candidates = [s for s in ranked if support is None or s in spotted or _supported(support, s)]
     if len(spotted) == 1 and (not candidates or candidates[0] == spotted[0]):
-        return Decision("bundle", spotted)
+        return Decision("bundle", spotted, rule="named")
     if len(spotted) >= 2:
-        return Decision("clarify", spotted[:MAX_NAMED])
+        return Decision("clarify", spotted[:MAX_NAMED], rule="several_named")
     if len(candidates) >= 2:
-        return Decision("clarify", candidates[:MAX_CANDIDATES])
+        return Decision("clarify", candidates[:MAX_CANDIDATES], rule="candidates")
     lone = candidates[0] if candidates else best if best and not (support or {}) else None
     if lone and (confidence.get(lone, 0.0) >= LONE_CANDIDATE_CONFIDENCE or next(iter(support or {}), None) == lone):
-        return Decision("clarify", [lone])  # a candidate the text also supports best is asked about
+        return Decision("clarify", [lone], rule="lone_candidate")  # a candidate the text also supports best is asked about
     named = _named_by_text(support)
     if named:
         return named
     if best and confidence.get(best, 0.0) >= UNSUPPORTED_BEST:
-        return Decision("clarify", [best])  # the text's words point elsewhere, or nowhere clearly: ask, don't turn away
+        # the text's words point elsewhere, or nowhere clearly: ask, don't turn away
+        return Decision("clarify", [best], rule="unsure_best")
     return Decision("fallback")
 
 
@@ -208,4 +215,4 @@ def _named_by_text(support: Mapping[str, float] | None) -> Decision | None:
     if not support:
         return None
     slug = next(iter(support))
-    return Decision("clarify", [slug]) if _leads(support, slug, NAMED_LEAD, NAMED_SUPPORT) else None
+    return Decision("clarify", [slug], rule="text_points") if _leads(support, slug, NAMED_LEAD, NAMED_SUPPORT) else None

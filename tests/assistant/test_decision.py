@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.decision import Decision, decide
+from assistant.decision import UNSURE_RULES, Decision, decide
 
 
 def parse(*ranking: tuple[str, float]) -> dict:
@@ -222,8 +222,23 @@ def test_an_unsure_best_is_asked_about_when_the_text_s_words_point_elsewhere():
     unsure = parse(("nlu_fallback", 0.5), ("bundle_deregistration", 0.41), ("bundle_company_setup", 0.09))
     elsewhere = {"credit_repair": 4.0, "childcare_subsidy": 4.0}
     assert decide(unsure, support=elsewhere) == Decision("clarify", ["deregistration"])
+    assert decide(unsure, support=elsewhere).rule == "unsure_best"  # what the console's test bench explains
     faint = parse(("nlu_fallback", 0.5), ("bundle_deregistration", 0.25), ("bundle_company_setup", 0.09))
     assert decide(faint, support=elsewhere) == Decision("fallback")
     # out of scope ranked first is not overruled by a bundle ranked second
     assert decide(parse(("nlu_fallback", 0.5), ("out_of_scope", 0.45), ("bundle_deregistration", 0.4)),
                   support=elsewhere) == Decision("fallback")
+
+
+def test_the_rules_of_an_unsure_classifier_name_themselves_and_the_name_is_no_part_of_the_decision():
+    """Decision.rule tells the console which rule of _unsure decided (UNSURE_RULES); two decisions that differ only in it
+    are the same decision."""
+    strong = {"disability": 20.0, "clinic": 2.0}
+    lone = parse(("nlu_fallback", 0.5), ("bundle_disability", 0.3), ("bundle_clinic", 0.05))
+    assert decide(lone, support={"disability": 2.0, "clinic": 2.5}).rule == "lone_candidate"
+    named = decide(parse(("out_of_scope", 0.99), ("bundle_disability", 0.01)), support=strong)
+    assert named == Decision("clarify", ["disability"]) and named.rule == "text_points"
+    leads = decide(parse(("nlu_fallback", 0.5), ("bundle_disability", 0.45), ("bundle_clinic", 0.3)), support=strong)
+    assert leads == Decision("bundle", ["disability"]) and leads.rule == "text_leads"
+    assert {d.rule for d in (named, leads)} <= set(UNSURE_RULES)
+    assert Decision("bundle", ["gym"], rule="named") == Decision("bundle", ["gym"])

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, current_app, jsonify, render_template
 
-from assistant.decision import CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, decide
+from assistant.decision import CANDIDATE_CONFIDENCE, LONE_CANDIDATE_CONFIDENCE, NAMED_LEAD, NAMED_SUPPORT, UNSUPPORTED_BEST, decide
 from assistant.intents import NLU_FALLBACK, OUT_OF_SCOPE, slug_of
 from assistant.payloads import is_button_payload
 from catalogue import browse, retrieval
@@ -86,7 +86,7 @@ def _explain(parse: dict[str, Any], spotted: list[str], support: dict[str, float
                                                  for s, v in list(support.items())[:5]],
         "why": _why(decision.kind, top.get("name"), spotted, decision.bundles, button,
                     getattr(support, "topic_only", False), bool(getattr(support, "item_holders", None)),
-                    _kept_away_by(parse, spotted, support, decision)),
+                    _kept_away_by(parse, spotted, support, decision), decision.rule),
         "thresholds": {"fallback": fallback_thresholds()[0], "ambiguity": fallback_thresholds()[1],
                        "candidate": CANDIDATE_CONFIDENCE, "lone_candidate": LONE_CANDIDATE_CONFIDENCE},
     }
@@ -106,8 +106,23 @@ def _kept_away_by(parse: dict[str, Any], spotted: list[str], support: dict[str, 
     return None
 
 
+# What each rule of an unsure classifier (assistant.decision.UNSURE_RULES, Decision.rule) did, in words
+UNSURE_WHY = {
+    "text_leads": "但原文的词（目录的名称、别名、事项和材料）明显更指向分类器的首选，直接回答这一件事。",
+    "named": "但原文逐字出现了它的名称或别名，直接回答。",
+    "several_named": "原文提到了不止一件事，请群众选择。",
+    "candidates": f"置信度不低于{CANDIDATE_CONFIDENCE}、原文的词也指向的几件事拿来反问。",
+    "lone_candidate": (f"只有一个候选：它的置信度不低于{LONE_CANDIDATE_CONFIDENCE}，或原文的词最指向它，"
+                       "问群众是不是要办这一件事。"),
+    "text_points": (f"但原文的词明显指向一件事（不低于{NAMED_SUPPORT:g}，且是其他任何一件的{NAMED_LEAD:g}倍以上），"
+                    "问群众是不是要办这一件事。"),
+    "unsure_best": (f"原文的词指向别的事或没有明确指向，但分类器的首选置信度不低于{UNSUPPORTED_BEST}，"
+                    "问群众是不是要办这一件事，而不是直接说不属于。"),
+}
+
+
 def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], button: bool = False,
-         topic_only: bool = False, item_named: bool = False, kept_away: str | None = None) -> str:
+         topic_only: bool = False, item_named: bool = False, kept_away: str | None = None, rule: str = "") -> str:
     """The rule of assistant/decision.py that made the decision, in words."""
     if button:
         return f"这是回答里按钮的固定指令（{top}），不经过分词和分类器，原样交给对话规则。"
@@ -134,6 +149,8 @@ def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], butt
         lead = "分类器认为不属于任何“一件事”；"
     else:
         lead = "分类器有把握地选了一件事；"
+    if rule in UNSURE_WHY:
+        return lead + UNSURE_WHY[rule]
     if kind == "bundle":
         named = top in (NLU_FALLBACK, OUT_OF_SCOPE) and chosen[0] in spotted
         return lead + ("但原文逐字出现了它的名称或别名，直接回答。" if named else "直接回答这一件事。")
