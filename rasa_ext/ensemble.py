@@ -2,8 +2,8 @@
 make one classifier whose ranking is their mean.
 
 One DIET's confidences move with its seed alone (seed 4242 -> 4243 moved the bundle questions turned away 50 -> 66 and
-the uncovered questions given a checklist 20 -> 28, README "Deterministic training"); the mean of two trained for half
-the epochs each costs the same training time and moves less. Each member sets the message's intent ranking to the mean
+the uncovered questions given a checklist 20 -> 28: README, "Measuring understanding"); the mean of two trained for half
+the epochs each takes about the training time of one and moves less. Each member sets the message's intent ranking to the mean
 of its own and the members' before it, so the last member's ranking is the mean of all of them.
 """
 
