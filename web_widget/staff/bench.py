@@ -151,11 +151,10 @@ def _why(kind: str, top: str | None, spotted: list[str], chosen: list[str], butt
         lead = "分类器有把握地选了一件事；"
     if rule in UNSURE_WHY:
         return lead + UNSURE_WHY[rule]
-    if kind == "bundle":
-        named = top in (NLU_FALLBACK, OUT_OF_SCOPE) and chosen[0] in spotted
-        return lead + ("但原文逐字出现了它的名称或别名，直接回答。" if named else "直接回答这一件事。")
+    if kind == "bundle":  # an unsure classifier's bundle always carries its rule (UNSURE_WHY)
+        return lead + "直接回答这一件事。"
     if kind == "clarify":
-        return lead + ("原文提到了不止一件事，请群众选择。" if len(spotted) >= 2
+        return lead + (UNSURE_WHY["several_named"] if len(spotted) >= 2
                        else f"置信度不低于{CANDIDATE_CONFIDENCE}的候选拿来反问（只有一个候选时须不低于{LONE_CANDIDATE_CONFIDENCE}）。")
     return lead + "没有足够接近的候选，如实告诉群众这不属于“一事一次办”，并给出浏览、12345和窗口。"
 
