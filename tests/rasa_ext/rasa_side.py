@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -382,8 +383,12 @@ def model_answers(mode: str) -> dict:
                         checked += 1
                         differing += speedups._rasa_get_possible_keys(policy, lookup, states[:cut]) \
                             != speedups._get_possible_keys(policy, lookup, states[:cut])
-            diets = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
-                     if type(node._component).__name__.endswith("DIETClassifier")]
+            from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+            # a DIET of the pipeline, or a member of rasa_ext.ensemble's averaged DIETs
+            diets = [diet for node in agent.processor.graph_runner._instantiated_nodes.values()
+                     for diet in getattr(node._component, "members", None) or [node._component]
+                     if isinstance(diet, DIETClassifier)]
             found["installed"] = {"concrete_function": all("_yishi_concrete" in diet.model.__dict__ for diet in diets),
                                   "diets": len(diets),
                                   "graph_orders": len(agent.processor.graph_runner.__dict__.get("_yishi_orders", {})),
@@ -514,9 +519,90 @@ def without_time(event: dict) -> dict:
     return event
 
 
+ENSEMBLE_NLU = """version: "3.1"
+nlu:
+- intent: bundle_marriage
+  examples: |
+    - 我和女朋友下个月想去领证，要带户口本吗，要不要预约
+    - 结婚登记在哪里办
+    - 扯结婚证要带啥子
+    - 领证结婚
+    - we want to register our marriage
+- intent: bundle_company_setup
+  examples: |
+    - 开公司要办哪些手续
+    - 注册公司流程
+    - 新公司刻章和发票能一起办吗
+    - 我和同学毕业后想合伙开个做配件的小公司，地址在经开区的写字楼，不晓得先办执照还是先开户，整套要准备些啥
+    - how do I register a company
+- intent: out_of_scope
+  examples: |
+    - 今天天气怎么样
+    - 燃气费在哪里交
+    - 幼儿园怎么报名
+    - 身份证丢了补办要好久
+"""
+
+
+def ensemble_training() -> dict:
+    """rasa_ext.ensemble's DIETs on a small pipeline: trained at the same time (each member but the first in a spawned
+    process) and one after another here; the parses of each model, and loading with a seed it lacks."""
+    from rasa.api import train
+    from rasa.core.agent import Agent
+
+    texts = ["想去领证要带啥", "开个公司", "燃气费", "how to register a company", "结婚登记 预约", "随便问问"]
+    found: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        (folder / "nlu.yml").write_text(ENSEMBLE_NLU, encoding="utf-8")
+        (folder / "domain.yml").write_text('version: "3.1"\nintents: [bundle_marriage, bundle_company_setup, out_of_scope]\n',
+                                           encoding="utf-8")
+
+        def trained(name: str, parallel: bool, seeds: str = "[7, 8]") -> str:
+            (folder / f"{name}.yml").write_text(
+                "recipe: default.v1\nlanguage: zh\nassistant_id: ensemble_check\npipeline:\n"
+                "  - name: rasa_ext.nlu.NormalizingJiebaTokenizer\n  - name: CountVectorsFeaturizer\n"
+                "  - name: CountVectorsFeaturizer\n    analyzer: char_wb\n    min_ngram: 1\n    max_ngram: 2\n"
+                f"  - name: rasa_ext.ensemble.AveragedDIETClassifier\n    random_seeds: {seeds}\n    epochs: 3\n"
+                f"    ranking_length: 0\n    entity_recognition: false\n    train_in_parallel: {str(parallel).lower()}\n"
+                "policies: []\n", encoding="utf-8")
+            result = train(str(folder / "domain.yml"), str(folder / f"{name}.yml"), [str(folder / "nlu.yml")],
+                           str(folder / "models"), force_training=True, fixed_model_name=name)
+            return result.model
+
+        def parses(model: str) -> list:
+            agent = Agent.load(model)
+            return [[(e["name"], round(e["confidence"], 6)) for e in asyncio.run(agent.parse_message(text))["intent_ranking"]]
+                    for text in texts]
+
+        models = {name: trained(name, parallel) for name, parallel in (("parallel", True), ("sequential", False))}
+        for name, model in models.items():
+            found[name] = parses(model)
+            with tarfile.open(model) as archive:
+                found[f"{name}_members"] = sorted({Path(member).parent.name for member in archive.getnames()
+                                                   if Path(member).name == "DIETClassifier.tf_model.index"})
+        # the same model loaded with a config that names another seed: a clear error, not a silent untrained DIET
+        from rasa.engine.storage.local_model_storage import LocalModelStorage
+        from rasa.engine.storage.resource import Resource
+        from rasa.engine.graph import ExecutionContext, GraphSchema
+        from rasa_ext.ensemble import AveragedDIETClassifier
+
+        with tempfile.TemporaryDirectory() as unpacked:
+            storage, metadata = LocalModelStorage.from_model_archive(Path(unpacked), Path(models["parallel"]))
+            node = next(name for name in metadata.predict_schema.nodes if "AveragedDIETClassifier" in name)
+            config = {**metadata.predict_schema.nodes[node].config, "random_seeds": [7, 9]}
+            resource = metadata.predict_schema.nodes[node].resource
+            try:
+                AveragedDIETClassifier.load(config, storage, resource, ExecutionContext(GraphSchema({}), "check"))
+                found["missing_seed"] = "loaded"
+            except Exception as error:  # noqa: BLE001 - the check reports which error
+                found["missing_seed"] = f"{type(error).__name__}: {error}"
+    return found
+
+
 CHECKS = {"model_answers": model_answers, "tracker_store": tracker_store, "action_call": action_call, "event_types": event_types,
           "nlu_examples": nlu_examples, "long_conversation": long_conversation,
-          "window_state": window_state}
+          "window_state": window_state, "ensemble_training": ensemble_training}
 
 if __name__ == "__main__":
     print(json.dumps(CHECKS[sys.argv[1]](*sys.argv[2:]), ensure_ascii=False))

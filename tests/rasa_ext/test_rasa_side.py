@@ -197,3 +197,15 @@ def test_every_rule_of_the_trained_model_fits_in_the_newest_message_of_any_windo
         assert all(s["prev_action"] != {"action_name": "action_listen"} for s in states[1:]), states
     assert not lookup["rules_for_loop_unhappy_path"] and not lookup["rule_only_slots"] and not lookup["rule_only_loops"]
     assert settings.integer("YISHI_TRACKER_WINDOW") >= 1
+
+
+def test_the_averaged_diets_train_at_the_same_time_into_the_same_model_as_one_after_another(rasa_side):
+    """rasa_ext.ensemble trains each member but the first in a spawned process of its own: the model is the same as
+    training the members one after another in one process (every parse, to six places); each member is a folder of the
+    component's resource; a config naming a seed the model lacks fails loading with a message that says so."""
+    found = rasa_side("ensemble_training")
+    assert found["parallel"] == found["sequential"]
+    assert all(ranking and len(ranking) == 3 for ranking in found["parallel"])
+    for name in ("parallel", "sequential"):
+        assert found[f"{name}_members"] == ["diet_seed_7", "diet_seed_8"]
+    assert found["missing_seed"].startswith("InvalidConfigException") and "seed 9" in found["missing_seed"]
