@@ -582,9 +582,9 @@ def ensemble_training() -> dict:
                 found[f"{name}_members"] = sorted({Path(member).parent.name for member in archive.getnames()
                                                    if Path(member).name == "DIETClassifier.tf_model.index"})
         # the same model loaded with a config that names another seed: a clear error, not a silent untrained DIET
-        from rasa.engine.storage.local_model_storage import LocalModelStorage
-        from rasa.engine.storage.resource import Resource
         from rasa.engine.graph import ExecutionContext, GraphSchema
+        from rasa.engine.storage.local_model_storage import LocalModelStorage
+
         from rasa_ext.ensemble import AveragedDIETClassifier
 
         with tempfile.TemporaryDirectory() as unpacked:
