@@ -142,7 +142,7 @@ class AveragedDIETClassifier(GraphComponent, IntentClassifier):
         else:
             for member in members:
                 _train_member(member, training_data, bucket)
-        self.members = members
+        # the members trained in other processes exist only on disk here: a trained model is used through load()
         return self._resource
 
     @classmethod
