@@ -31,7 +31,7 @@ def test_a_window_keeps_its_examples_and_the_partial_batch_stays_last():
     for batch in full:
         assert len({position // 8 for position in batch}) == 1
     assert set(order[20:].tolist()) <= set(range(16, 23))
-    # within a window the shortest come first: the window 16-22 sorts 17..22 by length
+    # within a window the shortest come first: positions 16-22 sorted by length leave the longest (50) last
     assert lengths[order[-1]] == 50
 
 
