@@ -125,23 +125,24 @@ class AveragedDIETClassifier(GraphComponent, IntentClassifier):
         return Resource(f"diet_seed_{seed}")
 
     def train(self, training_data: TrainingData) -> Resource:
-        with self._model_storage.write_to(self._resource) as directory:
-            storage = LocalModelStorage(Path(directory))
-        seeds = self.component_config[SEEDS]
-        members = [DIETClassifier.create(self._member_config(self.component_config, seed), storage,
-                                         self._member_resource(seed), self._execution_context) for seed in seeds]
         bucket = bool(self.component_config[BUCKET_BY_LENGTH])
-        if self.component_config[PARALLEL] and len(members) > 1:
-            with ProcessPoolExecutor(max_workers=len(members) - 1,
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
-                others = [pool.submit(_train_pickled, pickle.dumps((member, training_data, bucket)))
-                          for member in members[1:]]
-                _train_member(members[0], training_data, bucket)
-                for other in others:
-                    other.result()  # a member's failure fails the training, with its own error
-        else:
-            for member in members:
-                _train_member(member, training_data, bucket)
+        with self._model_storage.write_to(self._resource) as directory:
+            # each member persists itself into a folder of this component's resource
+            storage = LocalModelStorage(Path(directory))
+            members = [DIETClassifier.create(self._member_config(self.component_config, seed), storage,
+                                             self._member_resource(seed), self._execution_context)
+                       for seed in self.component_config[SEEDS]]
+            if self.component_config[PARALLEL] and len(members) > 1:
+                with ProcessPoolExecutor(max_workers=len(members) - 1,
+                                         mp_context=multiprocessing.get_context("spawn")) as pool:
+                    others = [pool.submit(_train_pickled, pickle.dumps((member, training_data, bucket)))
+                              for member in members[1:]]
+                    _train_member(members[0], training_data, bucket)
+                    for other in others:
+                        other.result()  # a member's failure fails the training, with its own error
+            else:
+                for member in members:
+                    _train_member(member, training_data, bucket)
         # the members trained in other processes exist only on disk here: a trained model is used through load()
         return self._resource
 
