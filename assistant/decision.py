@@ -156,13 +156,18 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
                 support: Mapping[str, float] | None) -> Decision | None:
     """Ask back among a broad topic's bundles (classifier's order) when the text names the topic and
     nothing in it points at the classifier's choice; with several topics named, among the bundles they all
-    hold. support carries `topics`, `shared` and `specific` (catalogue.retrieval.Support)."""
+    hold; a choice that is no bundle of the topic and has support from the text is offered first. support carries
+    `topics`, `shared` and `specific` (catalogue.retrieval.Support)."""
     members = getattr(support, "shared", None) or getattr(support, "topics", None)
     if spotted or not members or getattr(support, "specific", {}).get(slug, 0.0) >= TOPIC_SPECIFIC:
         return None
     if ranking and ranking[0][1] >= TOPIC_SURE:
         return None
     candidates = _in_classifier_order(ranking, members)[:MAX_CANDIDATES]
+    if slug not in members and (support is None or support.get(slug, 0.0) > 0.0):
+        # the classifier's choice is no bundle of the topic (教小娃娃画画的班: training_school; 娃娃 names the topic of
+        # children): offered first, beside the topic's likeliest bundle, rather than left out
+        candidates = [slug] + candidates[:MAX_CANDIDATES - 1]
     if candidates == [slug]:  # the topics named leave only the classifier's choice: nothing to ask
         return None
     return Decision("clarify", candidates)

@@ -173,6 +173,19 @@ def test_topics_that_leave_only_the_classifier_s_choice_ask_nothing():
         Decision("clarify", ["business_change", "company_migration"])
 
 
+def test_a_topic_the_classifier_s_choice_is_no_bundle_of_offers_that_choice_first_not_only_the_topic_s():
+    """房子抵押在银行贷点款，抵押登记在哪办: 贷款 names the topic of loans (the provident-fund loan), the classifier chose
+    mortgage registration (0.73), no bundle of that topic. Asked back with its choice first and the topic's likeliest,
+    not with the topic's bundles alone; a choice the text gives no support is still left out (each candidate offered
+    needs some)."""
+    sure = parse(("bundle_mortgage_registration", 0.73), ("bundle_provident_fund_loan", 0.05),
+                 ("bundle_second_hand_house", 0.03))
+    loans = Topical({"mortgage_registration": 4.9, "provident_fund_loan": 2.0}, ["provident_fund_loan", "financing"], {})
+    assert decide(sure, support=loans) == Decision("clarify", ["mortgage_registration", "provident_fund_loan"])
+    unsupported = Topical({"provident_fund_loan": 2.0}, ["provident_fund_loan", "financing"], {})
+    assert decide(sure, support=unsupported) == Decision("clarify", ["provident_fund_loan", "financing"])
+
+
 def test_a_question_that_is_an_item_s_name_goes_to_the_bundles_holding_it_never_to_the_fallback():
     """公章刻制及备案怎么办 (issue 11, req 2): the one bundle holding the item; of several, the one the classifier is sure
     of, else asked back among them in the classifier's order; whatever the classifier made of the words."""
