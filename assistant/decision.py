@@ -164,9 +164,10 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
     if ranking and ranking[0][1] >= TOPIC_SURE:
         return None
     candidates = _in_classifier_order(ranking, members)[:MAX_CANDIDATES]
-    if slug not in members and (support is None or support.get(slug, 0.0) > 0.0):
-        # the classifier's choice is no bundle of the topic (教小娃娃画画的班: training_school; 娃娃 names the topic of
-        # children): offered first, beside the topic's likeliest bundle, rather than left out
+    if slug not in members and support.get(slug, 0.0) > 0.0:
+        # the classifier's choice is no bundle of the topic (房子抵押在银行贷点款: mortgage_registration; 贷款 names the
+        # topic of loans): offered first, beside the topic's likeliest bundle, rather than left out. A choice without
+        # support stays out (教小娃娃画画的班: training_school, which no catalogue word of the text names)
         candidates = [slug] + candidates[:MAX_CANDIDATES - 1]
     if candidates == [slug]:  # the topics named leave only the classifier's choice: nothing to ask
         return None
