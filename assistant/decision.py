@@ -163,12 +163,11 @@ def _topic_only(ranking: list[tuple[str, float]], slug: str, spotted: list[str],
         return None
     if ranking and ranking[0][1] >= TOPIC_SURE:
         return None
-    candidates = _in_classifier_order(ranking, members)[:MAX_CANDIDATES]
-    if slug not in members and support.get(slug, 0.0) > 0.0:
-        # the classifier's choice is no bundle of the topic (房子抵押在银行贷点款: mortgage_registration; 贷款 names the
-        # topic of loans): offered first, beside the topic's likeliest bundle, rather than left out. A choice without
-        # support stays out (教小娃娃画画的班: training_school, which no catalogue word of the text names)
-        candidates = [slug] + candidates[:MAX_CANDIDATES - 1]
+    # the classifier's choice is among them when the text supports it, even if it is no bundle of the topic
+    # (房子抵押在银行贷点款: mortgage_registration; 贷款 names the topic of loans); being the classifier's first, it comes
+    # first. Without support it stays out (教小娃娃画画的班: training_school, which no catalogue word of the text names)
+    offered = members if slug in members or support.get(slug, 0.0) <= 0.0 else [slug, *members]
+    candidates = _in_classifier_order(ranking, offered)[:MAX_CANDIDATES]
     if candidates == [slug]:  # the topics named leave only the classifier's choice: nothing to ask
         return None
     return Decision("clarify", candidates)
